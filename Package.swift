@@ -1,0 +1,42 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "feedspool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "feedspool", targets: ["feedspool"]),
+        .library(name: "Parse", targets: ["Parse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each wrapped once (NOTES-C-INTEROP.md).
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+
+        // Pipeline stages.
+        .target(name: "FeedspoolModel"),
+        .target(name: "Config", dependencies: ["FeedspoolModel"]),
+        .target(name: "Content"),
+        .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
+
+        .executableTarget(
+            name: "feedspool",
+            dependencies: [
+                "FeedspoolModel", "Config", "Parse",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "ModelTests", dependencies: ["FeedspoolModel"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ContentTests", dependencies: ["Content"]),
+        .testTarget(
+            name: "ParseTests", dependencies: ["Parse"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["feedspool"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

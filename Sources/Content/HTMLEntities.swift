@@ -1,0 +1,137 @@
+/// The HTML named character references (`&nbsp;`, `&eacute;`, `&rsquo;`) and
+/// numeric references, decoded the way browsers do.
+public enum HTMLEntities {
+    private static let byName: [String: String] = {
+        var map: [String: String] = [:]
+        map.reserveCapacity(2200)
+        for line in table.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2 else { continue }
+            var value = String.UnicodeScalarView()
+            for hex in parts.dropFirst() {
+                if let v = UInt32(hex, radix: 16), let s = Unicode.Scalar(v) { value.append(s) }
+            }
+            map[String(parts[0])] = String(value)
+        }
+        return map
+    }()
+
+    /// The text a named reference stands for, e.g. `lookup("eacute")` is "é"; `nil` if unknown.
+    public static func lookup(_ name: String) -> String? { byName[name] }
+
+    /// The scalar a numeric reference's code point stands for, with the HTML
+    /// fix-ups: NUL, surrogates and out-of-range values become U+FFFD, and
+    /// 0x80–0x9F are read as windows-1252 (`&#146;` is ’).
+    public static func scalar(forCodePoint cp: UInt32) -> Unicode.Scalar {
+        if cp >= 0x80 && cp <= 0x9F, let s = Windows1252.scalar(UInt8(cp)) { return s }
+        if cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) { return "\u{FFFD}" }
+        return Unicode.Scalar(cp) ?? "\u{FFFD}"
+    }
+
+    /// Decodes every character reference in `s`; unknown names stay as written.
+    public static func decode(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "&")) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        let bytes = Array(s.utf8)
+        bytes.withUnsafeBufferPointer { buf in
+            var i = 0
+            while i < buf.count {
+                if buf[i] == UInt8(ascii: "&"), let (consumed, scalar) = reference(in: buf, at: i) {
+                    appendUTF8(scalar, to: &out)
+                    i += consumed
+                } else {
+                    out.append(buf[i])
+                    i += 1
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Reads the character reference that starts with `&` at `start`:
+    /// returns how many bytes it spans and what it decodes to, or `nil` when
+    /// the `&` starts no reference (it is then a literal ampersand).
+    static func reference(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
+        var i = start + 1
+        guard i < buf.count else { return nil }
+        if buf[i] == UInt8(ascii: "#") {
+            i += 1
+            var hex = false
+            if i < buf.count, buf[i] | 0x20 == UInt8(ascii: "x") { hex = true; i += 1 }
+            var value: UInt32 = 0
+            var digits = 0
+            while i < buf.count {
+                let c = buf[i]
+                let d: UInt32
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(c - UInt8(ascii: "0"))
+                case UInt8(ascii: "a")...UInt8(ascii: "f") where hex: d = UInt32(c - UInt8(ascii: "a") + 10)
+                case UInt8(ascii: "A")...UInt8(ascii: "F") where hex: d = UInt32(c - UInt8(ascii: "A") + 10)
+                default: d = 99
+                }
+                if d == 99 { break }
+                value = value > 0x10FFFF ? value : value * (hex ? 16 : 10) + d
+                digits += 1
+                i += 1
+            }
+            guard digits > 0 else { return nil }
+            if i < buf.count, buf[i] == UInt8(ascii: ";") { i += 1 }
+            return (i - start, String(Character(scalar(forCodePoint: value))))
+        }
+        var j = i
+        while j < buf.count, j - i < 40, isAlnum(buf[j]) { j += 1 }
+        guard j > i else { return nil }
+        let nameBuf = UnsafeBufferPointer(rebasing: buf[i..<j])
+        if j < buf.count, buf[j] == UInt8(ascii: ";") {
+            if let v = common(nameBuf) ?? byName[String(decoding: nameBuf, as: UTF8.self)] {
+                return (j + 1 - start, v)
+            }
+            return nil
+        }
+        // Legacy references without a semicolon, only the ones everybody writes.
+        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, v) }
+        return nil
+    }
+
+    @inline(__always) private static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
+    }
+
+    @inline(__always) private static func common(_ n: UnsafeBufferPointer<UInt8>) -> String? {
+        switch n.count {
+        case 2:
+            if n[1] == UInt8(ascii: "t") {
+                if n[0] == UInt8(ascii: "l") { return "<" }
+                if n[0] == UInt8(ascii: "g") { return ">" }
+            }
+        case 3:
+            if n[0] == UInt8(ascii: "a"), n[1] == UInt8(ascii: "m"), n[2] == UInt8(ascii: "p") { return "&" }
+        case 4:
+            if n[0] == UInt8(ascii: "q"), n[1] == UInt8(ascii: "u"), n[2] == UInt8(ascii: "o"), n[3] == UInt8(ascii: "t") { return "\"" }
+            if n[0] == UInt8(ascii: "n"), n[1] == UInt8(ascii: "b"), n[2] == UInt8(ascii: "s"), n[3] == UInt8(ascii: "p") { return "\u{A0}" }
+            if n[0] == UInt8(ascii: "a"), n[1] == UInt8(ascii: "p"), n[2] == UInt8(ascii: "o"), n[3] == UInt8(ascii: "s") { return "'" }
+        default: break
+        }
+        return nil
+    }
+
+    static func appendUTF8(_ s: String, to out: inout [UInt8]) {
+        out.append(contentsOf: s.utf8)
+    }
+}
+
+/// The windows-1252 code page, which HTML also uses for numeric references 128–159.
+public enum Windows1252 {
+    private static let high: [UInt16] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ]
+
+    /// The Unicode scalar of one windows-1252 byte; `nil` for the five unassigned bytes.
+    public static func scalar(_ b: UInt8) -> Unicode.Scalar? {
+        if b < 0x80 || b >= 0xA0 { return Unicode.Scalar(b) }
+        let v = high[Int(b - 0x80)]
+        return v == 0 ? nil : Unicode.Scalar(v)
+    }
+}

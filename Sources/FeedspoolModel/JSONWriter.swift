@@ -1,0 +1,141 @@
+import Foundation
+
+/// Writes one JSON document into a byte buffer, keys in the order they are written.
+///
+/// Item files and `parse` output keep the field order of SPEC section 4, which
+/// `JSONEncoder` cannot, and this avoids its per-value boxing on the hot path.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma: [Bool] = [false]
+
+    public init() { bytes.reserveCapacity(4096) }
+
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma.removeLast() }
+    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma.removeLast() }
+
+    /// Writes `"name":`; the value written next belongs to it.
+    public mutating func key(_ name: String) {
+        separate()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma[needsComma.count - 1] = false
+    }
+
+    public mutating func value(_ s: String?) {
+        separate()
+        if let s { appendQuoted(s) } else { appendRaw("null") }
+    }
+
+    public mutating func value(_ n: Int64?) {
+        separate()
+        appendRaw(n.map { String($0) } ?? "null")
+    }
+
+    public mutating func value(_ n: Int?) { value(n.map { Int64($0) }) }
+
+    public mutating func value(_ d: Double?) {
+        separate()
+        guard let d, d.isFinite else { return appendRaw("null") }
+        if d == d.rounded(), abs(d) < 1e15 { appendRaw(String(Int64(d))) } else { appendRaw(String(d)) }
+    }
+
+    public mutating func value(_ b: Bool) { separate(); appendRaw(b ? "true" : "false") }
+
+    /// A date as RFC 3339 UTC, or null.
+    public mutating func value(_ date: Date?) { value(date.map(Timestamp.rfc3339)) }
+
+    public mutating func value(_ strings: [String]) {
+        beginArray()
+        for s in strings { value(s) }
+        endArray()
+    }
+
+    public mutating func null() { separate(); appendRaw("null") }
+
+    private mutating func separate() {
+        let i = needsComma.count - 1
+        if needsComma[i] { bytes.append(UInt8(ascii: ",")) } else { needsComma[i] = true }
+    }
+
+    private mutating func appendRaw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private mutating func appendQuoted(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20, 0x7F:
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(JSONWriter.hexDigits[Int(b >> 4)])
+                bytes.append(JSONWriter.hexDigits[Int(b & 0xF)])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONWriter {
+    /// The `feed` object of `feedspool parse` (SPEC section 2).
+    public mutating func write(_ feed: FeedInfo) {
+        beginObject()
+        key("format"); value(feed.format.rawValue)
+        key("title"); value(feed.title)
+        key("link"); value(feed.link)
+        key("feed_url"); value(feed.feedURL)
+        key("description"); value(feed.description)
+        key("language"); value(feed.language)
+        key("updated"); value(feed.updated)
+        key("authors"); value(feed.authors)
+        key("image"); value(feed.image)
+        key("generator"); value(feed.generator)
+        endObject()
+    }
+
+    /// The item fields of SPEC section 4 from `id` to `source`, inside an object the caller opened.
+    /// The caller adds `schema`, `feed`, `fetched` and `dedup` where it needs them.
+    public mutating func writeFields(of item: Item) {
+        key("id"); value(item.id)
+        key("guid"); value(item.guid)
+        key("url"); value(item.url)
+        key("title"); value(item.title)
+        key("authors"); value(item.authors)
+        key("published"); value(item.published)
+        key("updated"); value(item.updated)
+        key("summary"); value(item.summary)
+        key("content_html"); value(item.contentHTML)
+        key("content_text"); value(item.contentText)
+        key("language"); value(item.language)
+        key("categories"); value(item.categories)
+        key("enclosures")
+        beginArray()
+        for e in item.enclosures {
+            beginObject()
+            key("url"); value(e.url)
+            key("type"); value(e.type)
+            key("length"); value(e.length)
+            endObject()
+        }
+        endArray()
+        key("source")
+        if let s = item.source {
+            beginObject()
+            key("name"); value(s.name)
+            key("url"); value(s.url)
+            key("evidence"); value(s.evidence.rawValue)
+            endObject()
+        } else {
+            null()
+        }
+    }
+}

@@ -1,0 +1,565 @@
+import Content
+import FeedspoolModel
+import Foundation
+
+/// How the characters of a captured element are to be read.
+enum TextMode {
+    /// Plain text.
+    case text
+    /// Text that is HTML source (RSS descriptions, `content:encoded`, Atom `type="html"`).
+    case html
+    /// Child elements are the markup (Atom `type="xhtml"`, `xhtml:body`).
+    case xhtml
+}
+
+/// A value captured from an element: its text or markup and how to read it.
+struct CapturedText {
+    var bytes: [UInt8]
+    var mode: TextMode
+    var base: URL?
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// Builds the feed and its items from SAX events (RSS 0.9x/1.0/2.0, Atom 0.3/1.0
+/// and the extension modules of `Tag`). Not thread safe: one parse owns it.
+final class FeedBuilder {
+    enum Context {
+        case document, feedRoot, feed, item, image, ignored, atomSource, person
+    }
+
+    /// What a captured element's value is for.
+    enum Target {
+        case title(priority: Int), link, description(priority: Int), content, guid(permalink: Bool), atomID
+        case published(priority: Int), updated(priority: Int), author(priority: Int), category
+        case language, generator, imageURL, ttl, syPeriod, syFrequency
+        case personName, personEmail, mediaKeywords, sourceName(url: String?)
+    }
+
+    private struct Frame {
+        var context: Context
+        var base: URL?
+        var language: String?
+    }
+
+    private struct Capture {
+        var target: Target
+        var depth: Int
+        var text: CapturedText
+        var owner: Context
+    }
+
+    /// An item while its elements arrive.
+    struct Draft {
+        var guid: String?
+        var guidIsPermalink = false
+        var atomID: String?
+        var rdfAbout: String?
+        var link: String?
+        var linkPriority = 99
+        var title: (CapturedText, Int)?
+        var summary: (CapturedText, Int)?
+        var content: CapturedText?
+        var published: (Date, Int)?
+        var updated: (Date, Int)?
+        var authors: [(String, Int)] = []
+        var categories: [String] = []
+        var enclosures: [Enclosure] = []
+        var mediaEnclosures: [Enclosure] = []
+        var language: String?
+        var source: ItemSource?
+        var base: URL?
+    }
+
+    private(set) var format: FeedFormat?
+    private(set) var feed = FeedInfo(format: .rss20)
+    private(set) var items: [Item] = []
+    private var feedTitle: (CapturedText, Int)?
+    private var feedDescription: CapturedText?
+    private var feedLinkPriority = 99
+    private var feedUpdated: (Date, Int)?
+    private var syPeriod: String?
+    private var syFrequency: Int?
+
+    private var stack: [Frame] = []
+    private var capture: Capture?
+    private var draft: Draft?
+    private var person: (name: String?, email: String?, uri: String?)?
+    private var sourceDraft: ItemSource?
+    private let documentBase: URL?
+    /// The most bytes one element's value may hold; the rest is dropped.
+    private let maxFieldBytes: Int
+
+    init(baseURL: URL?, maxFieldBytes: Int = 8 << 20) {
+        self.documentBase = baseURL
+        self.maxFieldBytes = maxFieldBytes
+    }
+
+    var isFeed: Bool { format != nil }
+
+    // MARK: SAX events
+
+    func start(_ name: XMLElementName, attributes: XMLAttributes) {
+        let parent = stack.last ?? Frame(context: .document, base: documentBase, language: nil)
+        var frame = parent
+        if let b = attributes.xml("base") {
+            frame.base = URL(string: URLText.resolve(b, against: parent.base)) ?? parent.base
+        }
+        if let lang = attributes.xml("lang"), !lang.isEmpty { frame.language = lang }
+
+        if var c = capture {
+            // Inside a captured value: child elements are markup.
+            c.text.bytes.append(0x3C)
+            c.text.bytes.append(contentsOf: name.localBytes)
+            attributes.serialize(into: &c.text.bytes)
+            c.text.bytes.append(0x3E)
+            if c.text.mode == .text { c.text.mode = .html }
+            capture = c
+            stack.append(frame)
+            return
+        }
+
+        switch parent.context {
+        case .document:
+            frame.context = root(name, attributes: attributes)
+        case .feedRoot:
+            switch name.tag {
+            case .channel, .atomFeed: frame.context = .feed
+            case .item, .entry: beginItem(frame, attributes: attributes); frame.context = .item
+            case .image: frame.context = .image
+            case .ignoredContainer: frame.context = .ignored
+            default: frame.context = .feedRoot
+            }
+        case .feed:
+            frame.context = .feed
+            switch name.tag {
+            case .item, .entry: beginItem(frame, attributes: attributes); frame.context = .item
+            case .image: frame.context = .image
+            case .ignoredContainer, .atomSource: frame.context = .ignored
+            case .person: person = (nil, nil, nil); frame.context = .person
+            default: feedField(name, attributes: attributes, frame: frame)
+            }
+        case .item:
+            frame.context = .item
+            switch name.tag {
+            case .person: person = (nil, nil, nil); frame.context = .person
+            case .source where name.namespace == .atom10 || name.namespace == .atom03 || format == .atom10 || format == .atom03:
+                sourceDraft = ItemSource(name: nil, url: nil, evidence: .element)
+                frame.context = .atomSource
+            case .ignoredContainer: frame.context = .ignored
+            default: itemField(name, attributes: attributes, frame: frame)
+            }
+        case .image:
+            if name.tag == .url, feed.image == nil { begin(.imageURL, mode: .text, frame: frame, owner: .image) }
+        case .person:
+            switch name.tag {
+            case .name: begin(.personName, mode: .text, frame: frame, owner: .person)
+            case .email: begin(.personEmail, mode: .text, frame: frame, owner: .person)
+            default: break
+            }
+        case .atomSource:
+            if name.tag == .title {
+                begin(.sourceName(url: nil), mode: textMode(attributes, default: .text), frame: frame, owner: .atomSource)
+            } else if name.tag == .link, let href = attributes.value("href") {
+                let rel = attributes.value("rel") ?? "alternate"
+                if rel == "alternate" && sourceDraft?.url == nil { sourceDraft?.url = URLText.resolve(href, against: frame.base) }
+            }
+        case .ignored:
+            break
+        }
+        if frame.context == .feed || frame.context == .feedRoot, firstFrameLanguage == nil {
+            firstFrameLanguage = frame.language
+        }
+        stack.append(frame)
+    }
+
+    func end(_ name: XMLElementName) {
+        guard let frame = stack.popLast() else { return }
+        if var c = capture {
+            if stack.count > c.depth {
+                c.text.bytes.append(contentsOf: "</".utf8)
+                c.text.bytes.append(contentsOf: name.localBytes)
+                c.text.bytes.append(0x3E)
+                capture = c
+                return
+            }
+            capture = nil
+            finishCapture(c)
+        }
+        switch frame.context {
+        case .item where stack.last?.context != .item:
+            if var d = draft {
+                if d.language == nil { d.language = frame.language }
+                items.append(ItemAssembler.finish(d))
+            }
+            draft = nil
+        case .person where stack.last?.context != .person:
+            if let p = person {
+                let display = p.name ?? p.email
+                if let display, !display.isEmpty {
+                    if stack.last?.context == .item {
+                        draft?.authors.append((display, 0))
+                    } else if stack.last?.context == .feed, !feed.authors.contains(display) {
+                        feed.authors.append(display)
+                    }
+                }
+            }
+            person = nil
+        case .atomSource where stack.last?.context != .atomSource:
+            if let s = sourceDraft, s.name != nil || s.url != nil { draft?.source = s }
+            sourceDraft = nil
+        default:
+            break
+        }
+    }
+
+    func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard capture != nil else { return }
+        guard capture!.text.bytes.count + bytes.count <= maxFieldBytes else { return }
+        if capture!.text.mode == .xhtml {
+            for b in bytes {
+                switch b {
+                case 0x26: capture!.text.bytes.append(contentsOf: "&amp;".utf8)
+                case 0x3C: capture!.text.bytes.append(contentsOf: "&lt;".utf8)
+                case 0x3E: capture!.text.bytes.append(contentsOf: "&gt;".utf8)
+                default: capture!.text.bytes.append(b)
+                }
+            }
+        } else {
+            capture!.text.bytes.append(contentsOf: bytes)
+        }
+    }
+
+    // MARK: roots and containers
+
+    /// The document element's local name, once seen.
+    private(set) var rootName: String?
+
+    private func root(_ name: XMLElementName, attributes: XMLAttributes) -> Context {
+        rootName = name.localName
+        switch name.tag {
+        case .rssRoot:
+            let version = attributes.value("version") ?? ""
+            format = version.hasPrefix("0.9") ? .rss09x : .rss20
+            return .feedRoot
+        case .rdfRoot:
+            format = .rss10
+            return .feedRoot
+        case .atomFeed:
+            if name.namespace == .atom03 || attributes.value("version") == "0.3" { format = .atom03 } else { format = .atom10 }
+            return .feed
+        case .channel:
+            format = .rss20
+            return .feed
+        default:
+            return .ignored
+        }
+    }
+
+    private func beginItem(_ frame: Frame, attributes: XMLAttributes) {
+        var d = Draft()
+        d.base = frame.base
+        d.rdfAbout = attributes.value("about")
+        draft = d
+        if format == .rss10, let about = d.rdfAbout, about.isEmpty { draft?.rdfAbout = nil }
+    }
+
+    /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
+    private func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
+        let type = attributes.value("type")?.lowercased()
+        if attributes.value("mode")?.lowercased() == "xml" { return .xhtml }
+        switch type {
+        case nil, "": return fallback
+        case "text", "text/plain": return .text
+        case "html", "text/html": return .html
+        case "xhtml", "application/xhtml+xml": return .xhtml
+        default: return type!.hasPrefix("text/") ? .text : fallback
+        }
+    }
+
+    private var isAtom: Bool { format == .atom10 || format == .atom03 }
+
+    private func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
+        capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: [], mode: mode, base: frame.base), owner: owner)
+    }
+
+    // MARK: feed-level elements
+
+    private func feedField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
+        let atomText = textMode(attributes, default: .text)
+        switch name.tag {
+        case .title: begin(.title(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .feed)
+        case .dcTitle: begin(.title(priority: 1), mode: .html, frame: frame, owner: .feed)
+        case .link:
+            if let href = attributes.value("href") {
+                atomLink(href: href, attributes: attributes, frame: frame, inItem: false)
+            } else {
+                begin(.link, mode: .text, frame: frame, owner: .feed)
+            }
+        case .description, .subtitle: begin(.description(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .feed)
+        case .dcDescription, .itunesSummary: begin(.description(priority: 1), mode: .html, frame: frame, owner: .feed)
+        case .language, .dcLanguage: begin(.language, mode: .text, frame: frame, owner: .feed)
+        case .lastBuildDate, .updated: begin(.updated(priority: 0), mode: .text, frame: frame, owner: .feed)
+        case .pubDate, .dcDate, .dctermsModified: begin(.updated(priority: 1), mode: .text, frame: frame, owner: .feed)
+        case .generator:
+            begin(.generator, mode: .text, frame: frame, owner: .feed)
+        case .logo: if feed.image == nil { begin(.imageURL, mode: .text, frame: frame, owner: .feed) }
+        case .icon: if feed.image == nil { begin(.imageURL, mode: .text, frame: frame, owner: .feed) }
+        case .itunesImage:
+            if feed.image == nil, let href = attributes.value("href") { feed.image = URLText.resolve(href, against: frame.base) }
+        case .managingEditor, .dcCreator, .itunesAuthor, .author:
+            begin(.author(priority: 0), mode: .text, frame: frame, owner: .feed)
+        case .ttl: begin(.ttl, mode: .text, frame: frame, owner: .feed)
+        case .syUpdatePeriod: begin(.syPeriod, mode: .text, frame: frame, owner: .feed)
+        case .syUpdateFrequency: begin(.syFrequency, mode: .text, frame: frame, owner: .feed)
+        default: break
+        }
+    }
+
+    // MARK: item-level elements
+
+    private func itemField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
+        let atomText = textMode(attributes, default: .text)
+        switch name.tag {
+        case .title: begin(.title(priority: 0), mode: isAtom && name.namespace != .none ? atomText : (attributes.value("type") != nil ? atomText : .html), frame: frame, owner: .item)
+        case .dcTitle: begin(.title(priority: 1), mode: .html, frame: frame, owner: .item)
+        case .mediaTitle: begin(.title(priority: 2), mode: .html, frame: frame, owner: .item)
+        case .link:
+            if let href = attributes.value("href") {
+                atomLink(href: href, attributes: attributes, frame: frame, inItem: true)
+            } else {
+                begin(.link, mode: .text, frame: frame, owner: .item)
+            }
+        case .guid:
+            let permalink = attributes.value("isPermaLink")?.lowercased() != "false"
+            begin(.guid(permalink: permalink), mode: .text, frame: frame, owner: .item)
+        case .id: begin(.atomID, mode: .text, frame: frame, owner: .item)
+        case .description: begin(.description(priority: 0), mode: .html, frame: frame, owner: .item)
+        case .summary: begin(.description(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .item)
+        case .dcDescription: begin(.description(priority: 1), mode: .html, frame: frame, owner: .item)
+        case .itunesSummary: begin(.description(priority: 2), mode: .html, frame: frame, owner: .item)
+        case .mediaDescription: begin(.description(priority: 3), mode: textMode(attributes, default: .text), frame: frame, owner: .item)
+        case .contentEncoded: begin(.content, mode: .html, frame: frame, owner: .item)
+        case .xhtmlBody: begin(.content, mode: .xhtml, frame: frame, owner: .item)
+        case .content:
+            if attributes.value("src") != nil { break }  // out-of-line content: nothing to read
+            let type = attributes.value("type")?.lowercased() ?? ""
+            if !type.isEmpty && !type.hasPrefix("text") && !type.contains("html") && !type.contains("xml") { break }
+            begin(.content, mode: textMode(attributes, default: isAtom && format == .atom03 && attributes.value("mode") == "escaped" ? .html : .text), frame: frame, owner: .item)
+        case .pubDate, .published: begin(.published(priority: 0), mode: .text, frame: frame, owner: .item)
+        case .dctermsIssued: begin(.published(priority: 1), mode: .text, frame: frame, owner: .item)
+        case .created: begin(.published(priority: 2), mode: .text, frame: frame, owner: .item)
+        case .updated: begin(.updated(priority: 0), mode: .text, frame: frame, owner: .item)
+        case .dcDate, .dctermsModified: begin(.updated(priority: 1), mode: .text, frame: frame, owner: .item)
+        case .author: begin(.author(priority: 0), mode: .text, frame: frame, owner: .item)
+        case .dcCreator: begin(.author(priority: 1), mode: .text, frame: frame, owner: .item)
+        case .itunesAuthor: begin(.author(priority: 2), mode: .text, frame: frame, owner: .item)
+        case .category:
+            if let term = attributes.value("term") {
+                let label = term.isEmpty ? attributes.value("label") : term
+                if let label, !label.isEmpty { draft?.categories.append(label) }
+            } else {
+                begin(.category, mode: .text, frame: frame, owner: .item)
+            }
+        case .dcSubject, .mediaCategory: begin(.category, mode: .text, frame: frame, owner: .item)
+        case .mediaKeywords: begin(.mediaKeywords, mode: .text, frame: frame, owner: .item)
+        case .enclosure:
+            if let url = attributes.value("url") ?? attributes.value("href"), !url.isEmpty {
+                draft?.enclosures.append(Enclosure(
+                    url: URLText.resolve(url.trimmingCharacters(in: .whitespaces), against: frame.base),
+                    type: attributes.value("type").flatMap { $0.isEmpty ? nil : $0 },
+                    length: attributes.value("length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }))
+            }
+        case .mediaContent:
+            if let url = attributes.value("url"), !url.isEmpty {
+                draft?.mediaEnclosures.append(Enclosure(
+                    url: URLText.resolve(url, against: frame.base), type: attributes.value("type"),
+                    length: attributes.value("fileSize").flatMap { Int64($0) }))
+            }
+        case .source:
+            begin(.sourceName(url: attributes.value("url")), mode: .text, frame: frame, owner: .item)
+        case .language, .dcLanguage: begin(.language, mode: .text, frame: frame, owner: .item)
+        default: break
+        }
+    }
+
+    private func atomLink(href: String, attributes: XMLAttributes, frame: Frame, inItem: Bool) {
+        let rel = (attributes.value("rel") ?? "alternate").lowercased()
+        let url = URLText.resolve(href.trimmingCharacters(in: .whitespacesAndNewlines), against: frame.base)
+        let type = attributes.value("type")?.lowercased()
+        let priority = type == nil || type == "text/html" || type == "application/xhtml+xml" ? 0 : 1
+        switch rel {
+        case "alternate", "http://www.iana.org/assignments/relation/alternate":
+            if inItem {
+                if priority < draft?.linkPriority ?? 99 { draft?.link = url; draft?.linkPriority = priority }
+            } else if priority < feedLinkPriority {
+                feed.link = url
+                feedLinkPriority = priority
+            }
+        case "self":
+            if !inItem && feed.feedURL == nil { feed.feedURL = url }
+        case "enclosure":
+            if inItem {
+                draft?.enclosures.append(Enclosure(
+                    url: url, type: type, length: attributes.value("length").flatMap { Int64($0) }))
+            }
+        default:
+            break
+        }
+    }
+
+    // MARK: captured values
+
+    private func finishCapture(_ c: Capture) {
+        let text = c.text
+        let plain = text.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        if c.owner == .person {
+            if case .personName = c.target, person?.name == nil, !plain.isEmpty { person?.name = plain }
+            if case .personEmail = c.target, person?.email == nil, !plain.isEmpty { person?.email = plain }
+            return
+        }
+        if c.owner == .atomSource {
+            if sourceDraft?.name == nil { sourceDraft?.name = Self.plainText(text) }
+            return
+        }
+        let inItem = c.owner == .item
+        switch c.target {
+        case .title(let p):
+            if inItem {
+                if draft?.title == nil || p < draft!.title!.1 { draft?.title = (text, p) }
+            } else if feedTitle == nil || p < feedTitle!.1 {
+                feedTitle = (text, p)
+            }
+        case .link:
+            guard !plain.isEmpty else { return }
+            let url = URLText.resolve(plain, against: text.base)
+            if inItem {
+                if draft?.linkPriority ?? 99 > 0 { draft?.link = url; draft?.linkPriority = 0 }
+            } else if c.owner == .feed, feedLinkPriority > 0 {
+                feed.link = url
+                feedLinkPriority = 0
+            }
+        case .description(let p):
+            if inItem {
+                if draft?.summary == nil || p < draft!.summary!.1 { draft?.summary = (text, p) }
+            } else if feedDescription == nil {
+                feedDescription = text
+            }
+        case .content:
+            if draft?.content == nil, !plain.isEmpty { draft?.content = text }
+        case .guid(let permalink):
+            if !plain.isEmpty, draft?.guid == nil { draft?.guid = plain; draft?.guidIsPermalink = permalink }
+        case .atomID:
+            if !plain.isEmpty, draft?.atomID == nil { draft?.atomID = plain }
+        case .published(let p):
+            if let d = DateParser.parse(plain), inItem, draft?.published == nil || p < draft!.published!.1 { draft?.published = (d, p) }
+        case .updated(let p):
+            guard let d = DateParser.parse(plain) else { return }
+            if inItem {
+                if draft?.updated == nil || p < draft!.updated!.1 { draft?.updated = (d, p) }
+            } else if feedUpdated == nil || p < feedUpdated!.1 {
+                feedUpdated = (d, p)
+            }
+        case .author(let p):
+            guard let name = Self.authorName(plain) else { return }
+            if inItem { draft?.authors.append((name, p)) } else if !feed.authors.contains(name) { feed.authors.append(name) }
+        case .category:
+            if !plain.isEmpty { draft?.categories.append(Self.collapse(plain)) }
+        case .mediaKeywords:
+            for k in plain.split(separator: ",") {
+                let t = k.trimmingCharacters(in: .whitespaces)
+                if !t.isEmpty { draft?.categories.append(t) }
+            }
+        case .language:
+            if !plain.isEmpty { if inItem { draft?.language = plain } else if feed.language == nil { feed.language = plain } }
+        case .generator:
+            if !plain.isEmpty { feed.generator = plain }
+        case .imageURL:
+            if !plain.isEmpty, feed.image == nil { feed.image = URLText.resolve(plain, against: text.base) }
+        case .ttl:
+            if let minutes = Int(plain), minutes > 0, minutes < 1_000_000 { feed.suggestedInterval = minutes * 60 }
+        case .syPeriod: syPeriod = plain.lowercased()
+        case .syFrequency: syFrequency = Int(plain)
+        case .sourceName(let url):
+            let name = Self.collapse(plain)
+            draft?.source = ItemSource(
+                name: name.isEmpty ? nil : name,
+                url: url.map { URLText.resolve($0, against: text.base) }, evidence: .element)
+        case .personName, .personEmail:
+            break
+        }
+    }
+
+    // MARK: results
+
+    /// The feed object, completed once the document has ended.
+    func finishedFeed() -> FeedInfo {
+        var f = feed
+        f.format = format ?? .rss20
+        if let t = feedTitle { f.title = Self.plainText(t.0).nilIfEmpty }
+        if let d = feedDescription { f.description = Self.plainText(d).nilIfEmpty }
+        f.updated = feedUpdated?.0
+        if f.language == nil, let root = rootLanguage { f.language = root }
+        if f.suggestedInterval == nil, let period = syPeriod {
+            let seconds: Int? = ["hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000, "yearly": 31_536_000][period]
+            if let seconds { f.suggestedInterval = seconds / max(1, syFrequency ?? 1) }
+        }
+        return f
+    }
+
+    private var rootLanguage: String? { firstFrameLanguage }
+    private(set) var firstFrameLanguage: String?
+
+    // MARK: text helpers
+
+    /// A captured value as one line of plain text (titles, names).
+    static func plainText(_ t: CapturedText) -> String { collapse(paragraphs(t)) }
+
+    /// A captured value as plain text with its paragraph breaks ("\n\n") kept:
+    /// HTML is rendered, plain text is trimmed.
+    static func paragraphs(_ t: CapturedText) -> String {
+        switch t.mode {
+        case .text: return t.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .html, .xhtml:
+            var bytes = t.bytes
+            return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text
+        }
+    }
+
+    /// Whitespace runs to one space, trimmed.
+    static func collapse(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        var space = false
+        for ch in s.unicodeScalars {
+            if ch.properties.isWhitespace {
+                space = true
+            } else {
+                if space && !out.isEmpty { out.unicodeScalars.append(" ") }
+                space = false
+                out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// The display name of an RSS author value: "Name" from "mail@x (Name)" or
+    /// "Name <mail@x>", else the value itself.
+    static func authorName(_ raw: String) -> String? {
+        let s = collapse(raw)
+        guard !s.isEmpty else { return nil }
+        if let open = s.firstIndex(of: "("), s.hasSuffix(")") {
+            let inner = s[s.index(after: open)..<s.index(before: s.endIndex)].trimmingCharacters(in: .whitespaces)
+            if !inner.isEmpty { return inner }
+        }
+        if let lt = s.firstIndex(of: "<"), s.hasSuffix(">"), lt > s.startIndex {
+            let name = s[..<lt].trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty { return name.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        }
+        return s
+    }
+}
+
+extension String {
+    var nilIfEmpty: String? { isEmpty ? nil : self }
+}

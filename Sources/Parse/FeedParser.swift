@@ -1,0 +1,166 @@
+import Content
+import FeedspoolModel
+import Foundation
+
+/// How to read one document.
+public struct ParseOptions: Sendable {
+    /// Where the document came from, for relative links (`xml:base` refines it per element).
+    public var baseURL: URL?
+    /// The charset the HTTP `Content-Type` named, if any. A byte order mark or
+    /// the XML declaration take precedence; when the bytes turn out not to be
+    /// UTF-8 after all, this charset is the fallback.
+    public var charset: String?
+    /// The feed id that item ids are derived from (SPEC section 4).
+    public var feedID: String
+    /// Documents larger than this many bytes are refused (`ParseError.tooLarge`).
+    public var maxBytes: Int
+
+    public init(baseURL: URL? = nil, charset: String? = nil, feedID: String = "", maxBytes: Int = 256 << 20) {
+        self.baseURL = baseURL
+        self.charset = charset
+        self.feedID = feedID
+        self.maxBytes = maxBytes
+    }
+}
+
+public enum ParseError: Error, Sendable, Equatable {
+    /// The bytes are not an RSS, Atom or JSON Feed document at all.
+    case notAFeed(reason: String)
+    /// The document is larger than `ParseOptions.maxBytes`.
+    case tooLarge(limit: Int)
+
+    public var message: String {
+        switch self {
+        case .notAFeed(let reason): return "not a feed: \(reason)"
+        case .tooLarge(let limit): return "document larger than \(limit) bytes; refused"
+        }
+    }
+}
+
+/// Parses RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed 1.x into a `ParsedFeed`.
+///
+/// XML goes through libxml2's SAX2 push parser, so memory stays flat however
+/// large the document, and bytes can be pushed as they arrive from the network:
+///
+/// ```swift
+/// let parser = FeedParser(options: ParseOptions(baseURL: url, charset: "utf-8", feedID: "racurs"))
+/// try parser.push(chunk)          // as often as chunks arrive
+/// let parsed = try parser.finish()
+/// ```
+///
+/// Broken documents yield what can be recovered (`ParsedFeed.problems` says
+/// what was wrong); only a document that is no feed at all is an error.
+/// Not thread safe: use one parser per document.
+public final class FeedParser {
+    private enum Mode {
+        case undecided
+        case xml(XMLStreamParser, InputNormalizer)
+        case json
+    }
+
+    private let options: ParseOptions
+    private let builder: FeedBuilder
+    private var mode: Mode = .undecided
+    private var held: [UInt8] = []
+    private var normalized: [UInt8] = []
+    private var total = 0
+
+    public init(options: ParseOptions = ParseOptions()) {
+        self.options = options
+        self.builder = FeedBuilder(baseURL: options.baseURL)
+    }
+
+    /// Parses a whole document.
+    public static func parse(_ bytes: [UInt8], options: ParseOptions = ParseOptions()) throws(ParseError) -> ParsedFeed {
+        let p = FeedParser(options: options)
+        var failure: ParseError?
+        bytes.withUnsafeBytes { b in
+            do throws(ParseError) { try p.push(b) } catch { failure = error }
+        }
+        if let failure { throw failure }
+        return try p.finish()
+    }
+
+    public static func parse(_ data: Data, options: ParseOptions = ParseOptions()) throws(ParseError) -> ParsedFeed {
+        try parse([UInt8](data), options: options)
+    }
+
+    /// Feeds the next bytes of the document.
+    public func push(_ bytes: UnsafeRawBufferPointer) throws(ParseError) {
+        total += bytes.count
+        guard total <= options.maxBytes else { throw .tooLarge(limit: options.maxBytes) }
+        switch mode {
+        case .undecided:
+            held.append(contentsOf: bytes)
+            decideMode(final: false)
+        case .xml(let sax, var normalizer):
+            normalizer.push(bytes, into: &normalized)
+            mode = .xml(sax, normalizer)
+            flush(sax)
+        case .json:
+            held.append(contentsOf: bytes)
+        }
+    }
+
+    /// Ends the document and returns what it holds.
+    public func finish() throws(ParseError) -> ParsedFeed {
+        if case .undecided = mode { decideMode(final: true) }
+        switch mode {
+        case .undecided:
+            throw .notAFeed(reason: "the document is empty")
+        case .json:
+            guard let (info, drafts) = JSONFeedReader.read(held, baseURL: options.baseURL) else {
+                throw .notAFeed(reason: "JSON that is not a JSON Feed (no \"version\" of https://jsonfeed.org/version/1.x)")
+            }
+            return ParsedFeed(feed: info, items: ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID))
+        case .xml(let sax, var normalizer):
+            normalizer.finish(into: &normalized)
+            flush(sax)
+            sax.finish()
+            guard builder.isFeed else {
+                if let root = builder.rootName {
+                    throw .notAFeed(reason: "the document element is <\(root)>, not <rss>, <rdf:RDF> or <feed>")
+                }
+                throw .notAFeed(reason: "no XML element found" + (sax.problems.first.map { " (\($0))" } ?? ""))
+            }
+            let info = builder.finishedFeed()
+            var problems = sax.problems
+            if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
+            return ParsedFeed(
+                feed: info, items: ItemAssembler.complete(builder.items, feed: info, feedID: options.feedID),
+                problems: problems)
+        }
+    }
+
+    private func flush(_ sax: XMLStreamParser) {
+        guard !normalized.isEmpty else { return }
+        normalized.withUnsafeBufferPointer { sax.push($0) }
+        normalized.removeAll(keepingCapacity: true)
+    }
+
+    /// JSON when the first byte that is not white space (after a UTF-8 BOM) is `{`.
+    private func decideMode(final: Bool) {
+        var i = 0
+        if held.count >= 3, held[0] == 0xEF, held[1] == 0xBB, held[2] == 0xBF { i = 3 }
+        while i < held.count, held[i] == 0x20 || held[i] == 0x0A || held[i] == 0x0D || held[i] == 0x09 { i += 1 }
+        guard i < held.count else {
+            if final && !held.isEmpty { startXML() }
+            return
+        }
+        if held[i] == UInt8(ascii: "{") {
+            mode = .json
+        } else {
+            startXML()
+        }
+    }
+
+    private func startXML() {
+        let sax = XMLStreamParser(builder: builder)
+        var normalizer = InputNormalizer(httpCharset: options.charset)
+        let bytes = held
+        held = []
+        bytes.withUnsafeBytes { normalizer.push($0, into: &normalized) }
+        mode = .xml(sax, normalizer)
+        flush(sax)
+    }
+}

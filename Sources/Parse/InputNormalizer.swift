@@ -1,0 +1,235 @@
+import Content
+
+/// Turns a feed document's bytes, in whatever encoding and however broken,
+/// into UTF-8 that libxml2 can parse without giving up.
+///
+/// It picks the encoding (byte order mark, then the XML declaration, then the
+/// caller's charset from HTTP, then UTF-8), converts to UTF-8 with every
+/// unreadable byte as U+FFFD, drops control characters XML forbids, and mends
+/// what makes libxml2 drop text: a bare `&`, a `<` that starts no tag, and named
+/// references XML does not know (`&nbsp;` becomes `&#xA0;`). CDATA sections,
+/// comments, processing instructions and the DOCTYPE pass through untouched.
+///
+/// Works chunk by chunk, so it can sit in curl's write callback. Not thread safe.
+struct InputNormalizer {
+    private enum Decoder {
+        case undecided
+        /// `sawMultibyte`: a valid multi-byte sequence was seen, so the document is really UTF-8.
+        case utf8(sawMultibyte: Bool)
+        case windows1252
+        case iconv(IconvConverter)
+    }
+
+    private let httpCharset: Charset?
+    private var decoder: Decoder = .undecided
+    /// Bytes held back: the sniffing prefix, or an incomplete sequence between chunks.
+    private var carry: [UInt8] = []
+    /// Decoded UTF-8 not yet repaired (a reference or tag opener split across chunks).
+    private var decoded: [UInt8] = []
+    private var repair = XMLRepair()
+    private(set) var encodingUsed = "UTF-8"
+
+    init(httpCharset: String?) {
+        self.httpCharset = httpCharset.flatMap(Charset.init(label:))
+    }
+
+    mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        if case .undecided = decoder {
+            carry.append(contentsOf: chunk)
+            guard carry.count >= 1024 else { return }
+            decide()
+            let pending = carry
+            carry = []
+            pending.withUnsafeBytes { decode($0, final: false) }
+        } else {
+            decode(chunk, final: false)
+        }
+        repair.run(&decoded, into: &out, final: false)
+    }
+
+    mutating func finish(into out: inout [UInt8]) {
+        if case .undecided = decoder { decide() }
+        let pending = carry
+        carry = []
+        pending.withUnsafeBytes { decode($0, final: true) }
+        repair.run(&decoded, into: &out, final: true)
+    }
+
+    // MARK: choosing the encoding
+
+    private mutating func decide() {
+        var chosen: Charset = .utf8
+        var skip = 0
+        let b = carry
+        func at(_ i: Int) -> UInt8 { i < b.count ? b[i] : 0xAA }
+        if at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF {
+            skip = 3
+        } else if at(0) == 0x00 && at(1) == 0x00 && at(2) == 0xFE && at(3) == 0xFF {
+            chosen = .iconv("UTF-32BE"); skip = 4
+        } else if at(0) == 0xFF && at(1) == 0xFE && at(2) == 0x00 && at(3) == 0x00 {
+            chosen = .iconv("UTF-32LE"); skip = 4
+        } else if at(0) == 0xFE && at(1) == 0xFF {
+            chosen = .iconv("UTF-16BE"); skip = 2
+        } else if at(0) == 0xFF && at(1) == 0xFE {
+            chosen = .iconv("UTF-16LE"); skip = 2
+        } else if at(0) == 0 && at(1) == 0 && at(2) == 0 && at(3) == 0x3C {
+            chosen = .iconv("UTF-32BE")
+        } else if at(0) == 0x3C && at(1) == 0 && at(2) == 0 && at(3) == 0 {
+            chosen = .iconv("UTF-32LE")
+        } else if at(0) == 0 && at(1) == 0x3C {
+            chosen = .iconv("UTF-16BE")
+        } else if at(0) == 0x3C && at(1) == 0 {
+            chosen = .iconv("UTF-16LE")
+        } else if let declared = declaredEncoding(b), let cs = Charset(label: declared), !cs.isUTF16or32 {
+            chosen = cs
+        } else if let http = httpCharset, !http.isUTF16or32 {
+            chosen = http
+        }
+        if skip > 0 { carry.removeFirst(min(skip, carry.count)) }
+        switch chosen {
+        case .utf8: decoder = .utf8(sawMultibyte: false); encodingUsed = "UTF-8"
+        case .windows1252: decoder = .windows1252; encodingUsed = "windows-1252"
+        case .iconv(let name):
+            if let c = IconvConverter(from: name) {
+                decoder = .iconv(c); encodingUsed = name
+            } else {
+                decoder = .utf8(sawMultibyte: false); encodingUsed = "UTF-8"
+            }
+        }
+    }
+
+    /// The `encoding` of an XML declaration at the start of ASCII-compatible bytes.
+    private func declaredEncoding(_ b: [UInt8]) -> String? {
+        var i = 0
+        while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        guard i + 5 < b.count, b[i] == UInt8(ascii: "<"), b[i + 1] == UInt8(ascii: "?"),
+            b[i + 2] | 0x20 == UInt8(ascii: "x"), b[i + 3] | 0x20 == UInt8(ascii: "m"), b[i + 4] | 0x20 == UInt8(ascii: "l")
+        else { return nil }
+        var end = i + 5
+        while end + 1 < b.count, end < i + 300, !(b[end] == UInt8(ascii: "?") && b[end + 1] == UInt8(ascii: ">")) { end += 1 }
+        let decl = String(decoding: b[i..<end], as: UTF8.self)
+        guard let r = decl.range(of: "encoding") else { return nil }
+        var rest = decl[r.upperBound...].drop(while: { $0 == " " || $0 == "=" })
+        guard let q = rest.first, q == "\"" || q == "'" else { return nil }
+        rest = rest.dropFirst()
+        return String(rest.prefix(while: { $0 != q }))
+    }
+
+    // MARK: decoding
+
+    private mutating func decode(_ input: UnsafeRawBufferPointer, final: Bool) {
+        switch decoder {
+        case .undecided:
+            return
+        case .windows1252:
+            appendWindows1252(input[...])
+        case .iconv(let c):
+            var converted: [UInt8] = []
+            converted.reserveCapacity(input.count * 2)
+            let left = c.convert(input, into: &converted, final: final)
+            if left > 0 { carry.append(contentsOf: input.suffix(left)) }
+            converted.withUnsafeBytes { appendUTF8($0[...], sawMultibyte: true) }
+        case .utf8(let saw):
+            appendUTF8(input[...], sawMultibyte: saw, final: final)
+        }
+    }
+
+    private mutating func appendWindows1252(_ input: Slice<UnsafeRawBufferPointer>) {
+        decoded.reserveCapacity(decoded.count + input.count + input.count / 8)
+        for b in input {
+            if b < 0x80 {
+                if b >= 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { decoded.append(b) }
+                continue
+            }
+            let s = Windows1252.scalar(b) ?? "\u{FFFD}"
+            appendScalar(s.value)
+        }
+    }
+
+    @inline(__always) private mutating func appendScalar(_ v: UInt32) {
+        if v < 0x80 {
+            decoded.append(UInt8(v))
+        } else if v < 0x800 {
+            decoded.append(UInt8(0xC0 | v >> 6)); decoded.append(UInt8(0x80 | v & 0x3F))
+        } else if v < 0x10000 {
+            decoded.append(UInt8(0xE0 | v >> 12)); decoded.append(UInt8(0x80 | (v >> 6) & 0x3F))
+            decoded.append(UInt8(0x80 | v & 0x3F))
+        } else {
+            decoded.append(UInt8(0xF0 | v >> 18)); decoded.append(UInt8(0x80 | (v >> 12) & 0x3F))
+            decoded.append(UInt8(0x80 | (v >> 6) & 0x3F)); decoded.append(UInt8(0x80 | v & 0x3F))
+        }
+    }
+
+    /// Validates UTF-8, copying it to `decoded` without the control characters
+    /// XML forbids and without U+FFFE/U+FFFF. An invalid byte before any valid
+    /// multi-byte sequence means the document is not UTF-8 at all: everything so
+    /// far was ASCII, so the rest is read as the fallback charset (the HTTP
+    /// charset, else windows-1252) with nothing lost. Later invalid bytes become U+FFFD.
+    private mutating func appendUTF8(_ input: Slice<UnsafeRawBufferPointer>, sawMultibyte: Bool, final: Bool = true) {
+        var saw = sawMultibyte
+        decoded.reserveCapacity(decoded.count + input.count)
+        var i = input.startIndex
+        let end = input.endIndex
+        while i < end {
+            let b = input[i]
+            if b < 0x80 {
+                if b >= 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { decoded.append(b) }
+                i += 1
+                continue
+            }
+            let need: Int
+            var minimum: UInt32 = 0
+            var v: UInt32
+            switch b {
+            case 0xC2...0xDF: need = 1; v = UInt32(b & 0x1F); minimum = 0x80
+            case 0xE0...0xEF: need = 2; v = UInt32(b & 0x0F); minimum = 0x800
+            case 0xF0...0xF4: need = 3; v = UInt32(b & 0x07); minimum = 0x10000
+            default: need = -1; v = 0
+            }
+            if need > 0 && i + need >= end && !final {
+                // An incomplete sequence at the end of the chunk: wait for the rest.
+                var complete = true
+                for k in 1..<(end - i) where input[i + k] & 0xC0 != 0x80 { complete = false; break }
+                if complete {
+                    carry.append(contentsOf: input[i..<end])
+                    break
+                }
+            }
+            var ok = need > 0 && i + need < end
+            if ok {
+                for k in 1...need {
+                    let c = input[i + k]
+                    if c & 0xC0 != 0x80 { ok = false; break }
+                    v = v << 6 | UInt32(c & 0x3F)
+                }
+                ok = ok && v >= minimum && v <= 0x10FFFF && !(0xD800...0xDFFF).contains(v)
+            }
+            if ok {
+                saw = true
+                if v == 0xFFFE || v == 0xFFFF {
+                    decoded.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                } else {
+                    decoded.append(contentsOf: input[i...(i + need)])
+                }
+                i += need + 1
+                continue
+            }
+            if !saw {
+                // Not UTF-8: read the rest in the fallback charset.
+                if let http = httpCharset, http != .utf8, case .iconv(let name) = http, let c = IconvConverter(from: name) {
+                    decoder = .iconv(c)
+                    encodingUsed = name
+                    decode(UnsafeRawBufferPointer(rebasing: input[i..<end]), final: final)
+                } else {
+                    decoder = .windows1252
+                    encodingUsed = "windows-1252"
+                    appendWindows1252(input[i..<end])
+                }
+                return
+            }
+            decoded.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            i += 1
+        }
+        if case .utf8 = decoder { decoder = .utf8(sawMultibyte: saw) }
+    }
+}

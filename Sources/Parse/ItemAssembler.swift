@@ -1,0 +1,108 @@
+import Content
+import FeedspoolModel
+import Foundation
+
+/// Turns item drafts into finished `Item`s: text rendered, content sanitized,
+/// fallbacks applied, and stable keys and ids assigned.
+enum ItemAssembler {
+    /// Completes items once the whole document is read: feed-level fallbacks, keys and ids.
+    static func complete(_ items: [Item], feed: FeedInfo, feedID: String) -> [Item] {
+        var items = items
+        if let language = feed.language {
+            for i in items.indices where items[i].language == nil { items[i].language = language }
+        }
+        assignKeys(&items, feedID: feedID)
+        return items
+    }
+
+    /// An item from its draft, as soon as the item's element ends, so that its raw
+    /// markup can be freed while the rest of the document is parsed.
+    static func finish(_ d: FeedBuilder.Draft) -> Item {
+        var item = Item()
+        item.guid = d.guid ?? d.atomID ?? d.rdfAbout
+        item.url = d.link
+        if item.url == nil, d.guid != nil, d.guidIsPermalink, let g = d.guid,
+            let scheme = URLText.scheme(of: g), scheme == "http" || scheme == "https"
+        {
+            item.url = g
+        }
+        item.title = d.title.map { FeedBuilder.plainText($0.0) }?.nilIfEmpty
+        let summaryText = d.summary.map { FeedBuilder.paragraphs($0.0) }?.nilIfEmpty
+        item.summary = summaryText
+        if let content = d.content {
+            switch content.mode {
+            case .html, .xhtml:
+                var bytes = content.bytes
+                let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true)
+                item.contentHTML = r.html.nilIfEmpty
+                item.contentText = r.text.nilIfEmpty
+            case .text:
+                let text = content.string.trimmingCharacters(in: .whitespacesAndNewlines)
+                item.contentHTML = textAsHTML(text).nilIfEmpty
+                item.contentText = text.nilIfEmpty
+            }
+        }
+        if item.contentText == nil { item.contentText = summaryText }
+        item.published = d.published?.0 ?? d.updated?.0
+        item.updated = d.updated?.0
+        var authors: [String] = []
+        for (name, _) in d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element)
+        where !authors.contains(name) {
+            authors.append(name)
+        }
+        item.authors = authors
+        var categories: [String] = []
+        for c in d.categories where !categories.contains(c) { categories.append(c) }
+        item.categories = categories
+        var enclosures: [Enclosure] = []
+        for e in (d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures) where !enclosures.contains(where: { $0.url == e.url }) {
+            enclosures.append(e)
+        }
+        item.enclosures = enclosures
+        item.language = d.language
+        item.source = d.source
+        return item
+    }
+
+    /// Plain text as HTML: escaped, one `<p>` per paragraph.
+    static func textAsHTML(_ text: String) -> String {
+        let escaped = text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+        return escaped.components(separatedBy: "\n\n").map { "<p>" + $0.replacingOccurrences(of: "\n", with: "<br>") + "</p>" }
+            .joined()
+    }
+
+    /// Keys: the guid where it is unique in the document, else the link where
+    /// that is unique, else a hash of title, date and text (feeds that repeat one
+    /// guid for every item must not lose items). Items identical in all of these
+    /// are one item: later copies are dropped.
+    private static func assignKeys(_ items: inout [Item], feedID: String) {
+        var guidCount: [String: Int] = [:]
+        var linkCount: [String: Int] = [:]
+        for it in items {
+            if let g = it.guid { guidCount[g, default: 0] += 1 }
+            if let l = it.url { linkCount[l, default: 0] += 1 }
+        }
+        var seen = Set<String>()
+        var kept: [Item] = []
+        kept.reserveCapacity(items.count)
+        for var it in items {
+            if let g = it.guid, guidCount[g] == 1 {
+                it.key = "guid:" + g
+            } else if let l = it.url, linkCount[l] == 1 {
+                it.key = "link:" + l
+            } else {
+                var h = SHA256()
+                for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.contentText ?? it.summary] {
+                    h.update(part ?? "")
+                    h.update([0])
+                }
+                it.key = "hash:" + Hex.encode(h.finalize().prefix(16))
+            }
+            guard seen.insert(it.key).inserted else { continue }
+            it.id = ItemKey.itemID(feedID: feedID, key: it.key)
+            kept.append(it)
+        }
+        items = kept
+    }
+}

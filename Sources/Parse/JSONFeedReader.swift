@@ -1,0 +1,99 @@
+import Content
+import FeedspoolModel
+import Foundation
+
+/// JSON Feed 1.0 and 1.1 (https://www.jsonfeed.org/version/1.1/), read with `JSONDecoder`.
+enum JSONFeedReader {
+    private struct Document: Decodable {
+        var version: String?
+        var title: String?
+        var home_page_url: String?
+        var feed_url: String?
+        var description: String?
+        var icon: String?
+        var favicon: String?
+        var language: String?
+        var author: Person?
+        var authors: [Person]?
+        var items: [Entry]?
+    }
+
+    private struct Person: Decodable {
+        var name: String?
+        var url: String?
+    }
+
+    private struct Attachment: Decodable {
+        var url: String?
+        var mime_type: String?
+        var size_in_bytes: Lenient<Int64>?
+    }
+
+    private struct Entry: Decodable {
+        var id: Lenient<String>?
+        var url: String?
+        var external_url: String?
+        var title: String?
+        var content_html: String?
+        var content_text: String?
+        var summary: String?
+        var date_published: String?
+        var date_modified: String?
+        var author: Person?
+        var authors: [Person]?
+        var tags: [String]?
+        var language: String?
+        var attachments: [Attachment]?
+    }
+
+    /// Decodes a value that feeds write as either a number or a string, or something else (ignored).
+    private struct Lenient<T: LosslessStringConvertible & Decodable>: Decodable {
+        var value: T?
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let v = try? c.decode(T.self) { value = v; return }
+            if let s = try? c.decode(String.self) { value = T(s); return }
+            if let i = try? c.decode(Int64.self) { value = T(String(i)); return }
+            if let d = try? c.decode(Double.self) { value = T(String(d)); return }
+            value = nil
+        }
+    }
+
+    /// Items as raw drafts for `FeedParser` to finish; `nil` when `data` is not a JSON Feed.
+    static func read(_ data: [UInt8], baseURL: URL?) -> (FeedInfo, [FeedBuilder.Draft])? {
+        guard let doc = try? JSONDecoder().decode(Document.self, from: Data(data)),
+            let version = doc.version, version.contains("jsonfeed.org/version/1")
+        else { return nil }
+        func resolve(_ s: String?) -> String? { s.map { URLText.resolve($0, against: baseURL) } }
+        let people = (doc.authors ?? doc.author.map { [$0] } ?? []).compactMap(\.name)
+        let info = FeedInfo(
+            format: .jsonFeed1, title: doc.title, link: resolve(doc.home_page_url), feedURL: resolve(doc.feed_url),
+            description: doc.description, language: doc.language, updated: nil, authors: people,
+            image: resolve(doc.icon ?? doc.favicon), generator: nil)
+        var drafts: [FeedBuilder.Draft] = []
+        for e in doc.items ?? [] {
+            var d = FeedBuilder.Draft()
+            d.base = baseURL
+            d.guid = e.id?.value
+            d.link = resolve(e.url ?? e.external_url)
+            d.linkPriority = 0
+            if let t = e.title { d.title = (CapturedText(bytes: Array(t.utf8), mode: .text, base: baseURL), 0) }
+            if let s = e.summary { d.summary = (CapturedText(bytes: Array(s.utf8), mode: .text, base: baseURL), 0) }
+            if let html = e.content_html {
+                d.content = CapturedText(bytes: Array(html.utf8), mode: .html, base: baseURL)
+            } else if let text = e.content_text {
+                d.content = CapturedText(bytes: Array(text.utf8), mode: .text, base: baseURL)
+            }
+            if let p = e.date_published.flatMap(DateParser.parse) { d.published = (p, 0) }
+            if let u = e.date_modified.flatMap(DateParser.parse) { d.updated = (u, 0) }
+            d.authors = (e.authors ?? e.author.map { [$0] } ?? []).compactMap(\.name).map { ($0, 0) }
+            d.categories = e.tags ?? []
+            d.language = e.language
+            d.enclosures = (e.attachments ?? []).compactMap { a in
+                a.url.map { Enclosure(url: URLText.resolve($0, against: baseURL), type: a.mime_type, length: a.size_in_bytes?.value) }
+            }
+            drafts.append(d)
+        }
+        return (info, drafts)
+    }
+}

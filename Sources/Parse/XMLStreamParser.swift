@@ -1,0 +1,237 @@
+import CLibXML2
+import Foundation
+import Synchronization
+
+/// The element names and attributes of one SAX event, valid only during the callback.
+struct XMLElementName {
+    let tag: Tag
+    let namespace: Namespace
+    fileprivate let local: UnsafePointer<xmlChar>
+
+    /// The local name's bytes (no prefix).
+    var localBytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: local, count: strlen(local)) }
+    var localName: String { String(cString: local) }
+}
+
+struct XMLAttributes {
+    fileprivate let base: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
+    let count: Int
+
+    /// The value of the attribute with this local name (any namespace but `xml:`).
+    func value(_ local: String) -> String? {
+        guard let base else { return nil }
+        for i in 0..<count {
+            let p = base + 5 * i
+            guard let name = p[0], let start = p[3], let end = p[4] else { continue }
+            if p[2].map({ strcmp($0, "http://www.w3.org/XML/1998/namespace") == 0 }) == true { continue }
+            if strcmp(name, local) == 0 {
+                return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            }
+        }
+        return nil
+    }
+
+    /// The value of `xml:base` or `xml:lang`.
+    func xml(_ local: String) -> String? {
+        guard let base else { return nil }
+        for i in 0..<count {
+            let p = base + 5 * i
+            guard let name = p[0], let uri = p[2], let start = p[3], let end = p[4] else { continue }
+            if strcmp(uri, "http://www.w3.org/XML/1998/namespace") == 0 && strcmp(name, local) == 0 {
+                return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            }
+        }
+        return nil
+    }
+
+    /// Writes ` name="value"` for each attribute, values escaped, as markup.
+    func serialize(into out: inout [UInt8]) {
+        guard let base else { return }
+        for i in 0..<count {
+            let p = base + 5 * i
+            guard let name = p[0], let start = p[3], let end = p[4] else { continue }
+            out.append(0x20)
+            out.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
+            out.append(contentsOf: "=\"".utf8)
+            for b in UnsafeBufferPointer(start: start, count: end - start) {
+                switch b {
+                case 0x26: out.append(contentsOf: "&amp;".utf8)
+                case 0x3C: out.append(contentsOf: "&lt;".utf8)
+                case 0x22: out.append(contentsOf: "&quot;".utf8)
+                default: out.append(b)
+                }
+            }
+            out.append(0x22)
+        }
+    }
+}
+
+/// libxml2's SAX2 push parser, configured for untrusted documents.
+///
+/// Options: recover from errors, no network, no DTD loading, no entity
+/// substitution (`XML_PARSE_NOENT` and `XML_PARSE_HUGE` are never set, so
+/// external entities are not read and libxml2's amplification limits stay on).
+/// Entities a document declares itself are expanded only when they hold plain
+/// text, up to a budget per document. The caller feeds clean UTF-8 (see
+/// `InputNormalizer`).
+///
+/// Not thread safe: one parse owns it, on one thread at a time.
+final class XMLStreamParser {
+    private var ctxt: xmlParserCtxtPtr?
+    let builder: FeedBuilder
+    private var nameCache: [NameKey: (Tag, Namespace)] = [:]
+    private var uriCache: [UnsafeRawPointer: Namespace] = [:]
+    /// Entities made for this document from its own declarations; freed with it.
+    private var documentEntities: [String: xmlEntityPtr] = [:]
+    private var entityBytesLeft = 1 << 20
+    private(set) var problems: [String] = []
+    private(set) var fatal = false
+
+    private struct NameKey: Hashable {
+        let local: UnsafeRawPointer
+        let uri: UnsafeRawPointer?
+    }
+
+    init(builder: FeedBuilder) {
+        self.builder = builder
+        XMLStreamParser.initializeOnce
+        var handler = xmlSAXHandler()
+        handler.initialized = XML_SAX2_MAGIC
+        handler.startElementNs = { ctx, local, _, uri, _, _, nbAttributes, _, attributes in
+            guard let ctx, let local else { return }
+            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
+            let (tag, ns) = me.classify(local: local, uri: uri)
+            me.builder.start(
+                XMLElementName(tag: tag, namespace: ns, local: local),
+                attributes: XMLAttributes(base: attributes, count: Int(nbAttributes)))
+        }
+        handler.endElementNs = { ctx, local, _, uri in
+            guard let ctx, let local else { return }
+            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
+            let (tag, ns) = me.classify(local: local, uri: uri)
+            me.builder.end(XMLElementName(tag: tag, namespace: ns, local: local))
+        }
+        handler.characters = { ctx, ch, len in
+            guard let ctx, let ch, len > 0 else { return }
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
+                .builder.text(UnsafeBufferPointer(start: ch, count: Int(len)))
+        }
+        handler.cdataBlock = handler.characters
+        handler.ignorableWhitespace = handler.characters
+        handler.getEntity = { ctx, name in
+            guard let ctx, let name else { return nil }
+            return Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().entity(named: name)
+        }
+        handler.entityDecl = { ctx, name, type, publicID, systemID, content in
+            guard let ctx else { return }
+            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
+            // Record the declaration in the document's DTD (libxml2's default) so it can be looked up.
+            xmlSAX2EntityDecl(me.ctxt, name, type, publicID, systemID, content)
+        }
+        handler.startDocument = { ctx in
+            guard let ctx else { return }
+            // An empty document node, so that a DOCTYPE's entity declarations have a home.
+            xmlSAX2StartDocument(Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().ctxt)
+        }
+        handler.internalSubset = { ctx, name, externalID, systemID in
+            guard let ctx else { return }
+            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
+            xmlSAX2InternalSubset(me.ctxt, name, externalID, systemID)
+        }
+        handler.serror = { ctx, error in
+            guard let ctx, let error else { return }
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().record(error.pointee)
+        }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        ctxt = xmlCreatePushParserCtxt(&handler, me, nil, 0, nil)
+        if let ctxt {
+            let options: Int32 =
+                Int32(XML_PARSE_RECOVER.rawValue) | Int32(XML_PARSE_NONET.rawValue)
+                | Int32(XML_PARSE_NOERROR.rawValue) | Int32(XML_PARSE_NOWARNING.rawValue)
+                | Int32(XML_PARSE_NOCDATA.rawValue) | Int32(XML_PARSE_IGNORE_ENC.rawValue)
+            xmlCtxtUseOptions(ctxt, options)
+        }
+    }
+
+    deinit {
+        if let ctxt {
+            if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+            xmlFreeParserCtxt(ctxt)
+        }
+        for e in documentEntities.values { fs_free_text_entity(e) }
+    }
+
+    /// libxml2's global initialisation, once per process before any parse.
+    private static let initializeOnce: Void = { xmlInitParser() }()
+
+    func push(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let ctxt, !fatal, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(bytes.count - offset, 1 << 20)
+            let rc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                xmlParseChunk(ctxt, $0 + offset, Int32(n), 0)
+            }
+            if rc != 0 && ctxt.pointee.disableSAX != 0 { fatal = true; return }
+            offset += n
+        }
+    }
+
+    func finish() {
+        guard let ctxt else { return }
+        xmlParseChunk(ctxt, nil, 0, 1)
+    }
+
+    private func classify(local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?) -> (Tag, Namespace) {
+        let key = NameKey(local: UnsafeRawPointer(local), uri: uri.map(UnsafeRawPointer.init))
+        if let hit = nameCache[key] { return hit }
+        let ns: Namespace
+        if let uri {
+            if let known = uriCache[UnsafeRawPointer(uri)] { ns = known } else {
+                ns = Namespace(uri: String(cString: uri))
+                uriCache[UnsafeRawPointer(uri)] = ns
+            }
+        } else {
+            ns = .none
+        }
+        let result = (Tag(namespace: ns, local: String(cString: local)), ns)
+        if nameCache.count < 4096 { nameCache[key] = result }
+        return result
+    }
+
+    /// Resolves `&name;` for names the input stage left alone: entities the
+    /// document declares. Plain-text internal entities are expanded within a
+    /// budget; external ones never (they would read files or the network).
+    private func entity(named name: UnsafePointer<xmlChar>) -> xmlEntityPtr? {
+        let key = String(cString: name)
+        if let made = documentEntities[key] {
+            return charge(made)
+        }
+        guard let ctxt, let declared = xmlGetDocEntity(ctxt.pointee.myDoc, name) else { return nil }
+        guard declared.pointee.etype == XML_INTERNAL_GENERAL_ENTITY, let content = declared.pointee.content else {
+            return nil
+        }
+        let text = String(cString: content)
+        guard !text.contains("<"), !text.contains("&"), text.utf8.count <= 4096 else { return nil }
+        guard let made = text.withCString({ fs_make_text_entity(name, $0) }) else { return nil }
+        documentEntities[key] = made
+        return charge(made)
+    }
+
+    private func charge(_ e: xmlEntityPtr) -> xmlEntityPtr? {
+        entityBytesLeft -= Int(e.pointee.length)
+        if entityBytesLeft < 0 {
+            if entityBytesLeft + Int(e.pointee.length) >= 0 {
+                problems.append("entity expansion limit reached; further entity references are dropped")
+            }
+            return nil
+        }
+        return e
+    }
+
+    private func record(_ error: xmlError) {
+        guard problems.count < 20 else { return }
+        let message = error.message.map { String(cString: $0) }?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown error"
+        problems.append("line \(error.line): \(message)")
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+@main
+struct Feedspool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feedspool",
+        abstract: "Polls RSS and Atom feeds and spools every new story as one JSON file.",
+        subcommands: [ParseCommand.self, ConfigCommand.self])
+}
+
+/// Options every subcommand takes (SPEC section 2).
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The config file. Default: $FEEDSPOOL_CONFIG, ./config.json, /etc/feedspool/config.json.")
+    var config: String?
+
+    @Flag(name: .long, help: "Machine output: one JSON document on stdout.")
+    var json = false
+}
