@@ -128,10 +128,11 @@ public enum Windows1252 {
         0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
     ]
 
-    /// The Unicode scalar of one windows-1252 byte; `nil` for the five unassigned bytes.
+    /// The Unicode scalar of one windows-1252 byte. The five unassigned bytes
+    /// map to the C1 control of the same value, as the WHATWG Encoding Standard says.
     public static func scalar(_ b: UInt8) -> Unicode.Scalar? {
         if b < 0x80 || b >= 0xA0 { return Unicode.Scalar(b) }
         let v = high[Int(b - 0x80)]
-        return v == 0 ? nil : Unicode.Scalar(v)
+        return v == 0 ? Unicode.Scalar(b) : Unicode.Scalar(v)
     }
 }

@@ -61,7 +61,9 @@ enum HTMLTags {
         set("a abbr acronym b bdi bdo big cite code del dfn em i ins kbd mark q s samp small span strike strong sub sup time tt u var rp rt ruby colgroup audio video picture", [.keep])
         set("img wbr col source track", [.keep, .void])
         set("script style textarea xmp title noembed noframes", [.drop, .raw])
-        set("iframe object applet frameset template svg math head select button form canvas noscript", [.drop])
+        set("frameset template svg math head select button form", [.drop])
+        // Removed, but what they hold is kept (and sanitized): fallback content and text.
+        set("iframe object applet canvas noscript font center", [])
         set("embed frame input meta link base param", [.drop, .void])
         set("center main nav fieldset legend hgroup dir menu body html", [.block])
         return t

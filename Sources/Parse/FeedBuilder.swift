@@ -30,7 +30,7 @@ final class FeedBuilder {
 
     /// What a captured element's value is for.
     enum Target {
-        case title(priority: Int), link, description(priority: Int), content, guid(permalink: Bool), atomID
+        case title(priority: Int), link(rel: String?), description(priority: Int), content, guid(permalink: Bool), atomID
         case published(priority: Int), updated(priority: Int), author(priority: Int), category
         case language, generator, imageURL, ttl, syPeriod, syFrequency
         case personName, personEmail, mediaKeywords, sourceName(url: String?)
@@ -47,6 +47,7 @@ final class FeedBuilder {
         var depth: Int
         var text: CapturedText
         var owner: Context
+        var base64 = false
     }
 
     /// An item while its elements arrive.
@@ -77,6 +78,7 @@ final class FeedBuilder {
     private var feedTitle: (CapturedText, Int)?
     private var feedDescription: CapturedText?
     private var feedLinkPriority = 99
+    private var feedID: String?
     private var feedUpdated: (Date, Int)?
     private var syPeriod: String?
     private var syFrequency: Int?
@@ -167,6 +169,7 @@ final class FeedBuilder {
         case .ignored:
             break
         }
+        if capture != nil, capture!.depth == stack.count, isBase64(attributes) { capture!.base64 = true }
         if frame.context == .feed || frame.context == .feedRoot, firstFrameLanguage == nil {
             firstFrameLanguage = frame.language
         }
@@ -237,7 +240,7 @@ final class FeedBuilder {
 
     private func root(_ name: XMLElementName, attributes: XMLAttributes) -> Context {
         rootName = name.localName
-        switch name.tag {
+        switch Tag.root(local: name.localName) {
         case .rssRoot:
             let version = attributes.value("version") ?? ""
             format = version.hasPrefix("0.9") ? .rss09x : .rss20
@@ -267,7 +270,9 @@ final class FeedBuilder {
     /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
     private func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
         let type = attributes.value("type")?.lowercased()
-        if attributes.value("mode")?.lowercased() == "xml" { return .xhtml }
+        let mode = attributes.value("mode")?.lowercased()
+        if mode == "xml" { return .xhtml }
+        if mode == "escaped" && (type == nil || type!.contains("html")) { return .html }
         switch type {
         case nil, "": return fallback
         case "text", "text/plain": return .text
@@ -283,6 +288,15 @@ final class FeedBuilder {
         capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: [], mode: mode, base: frame.base), owner: owner)
     }
 
+    /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
+    private func isBase64(_ attributes: XMLAttributes) -> Bool {
+        let mode = attributes.value("mode")?.lowercased()
+        let type = attributes.value("type")?.lowercased() ?? ""
+        return mode == "base64"
+            || (isAtom && !type.isEmpty && !type.hasPrefix("text") && !type.contains("html") && !type.contains("xml")
+                && !["xhtml"].contains(type))
+    }
+
     // MARK: feed-level elements
 
     private func feedField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
@@ -294,7 +308,7 @@ final class FeedBuilder {
             if let href = attributes.value("href") {
                 atomLink(href: href, attributes: attributes, frame: frame, inItem: false)
             } else {
-                begin(.link, mode: .text, frame: frame, owner: .feed)
+                begin(.link(rel: attributes.value("rel")), mode: .text, frame: frame, owner: .feed)
             }
         case .description, .subtitle: begin(.description(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .feed)
         case .dcDescription, .itunesSummary: begin(.description(priority: 1), mode: .html, frame: frame, owner: .feed)
@@ -310,6 +324,7 @@ final class FeedBuilder {
         case .managingEditor, .dcCreator, .itunesAuthor, .author:
             begin(.author(priority: 0), mode: .text, frame: frame, owner: .feed)
         case .ttl: begin(.ttl, mode: .text, frame: frame, owner: .feed)
+        case .id: begin(.atomID, mode: .text, frame: frame, owner: .feed)
         case .syUpdatePeriod: begin(.syPeriod, mode: .text, frame: frame, owner: .feed)
         case .syUpdateFrequency: begin(.syFrequency, mode: .text, frame: frame, owner: .feed)
         default: break
@@ -328,7 +343,7 @@ final class FeedBuilder {
             if let href = attributes.value("href") {
                 atomLink(href: href, attributes: attributes, frame: frame, inItem: true)
             } else {
-                begin(.link, mode: .text, frame: frame, owner: .item)
+                begin(.link(rel: attributes.value("rel")), mode: .text, frame: frame, owner: .item)
             }
         case .guid:
             let permalink = attributes.value("isPermaLink")?.lowercased() != "false"
@@ -343,8 +358,6 @@ final class FeedBuilder {
         case .xhtmlBody: begin(.content, mode: .xhtml, frame: frame, owner: .item)
         case .content:
             if attributes.value("src") != nil { break }  // out-of-line content: nothing to read
-            let type = attributes.value("type")?.lowercased() ?? ""
-            if !type.isEmpty && !type.hasPrefix("text") && !type.contains("html") && !type.contains("xml") { break }
             begin(.content, mode: textMode(attributes, default: isAtom && format == .atom03 && attributes.value("mode") == "escaped" ? .html : .text), frame: frame, owner: .item)
         case .pubDate, .published: begin(.published(priority: 0), mode: .text, frame: frame, owner: .item)
         case .dctermsIssued: begin(.published(priority: 1), mode: .text, frame: frame, owner: .item)
@@ -411,7 +424,14 @@ final class FeedBuilder {
     // MARK: captured values
 
     private func finishCapture(_ c: Capture) {
-        let text = c.text
+        var text = c.text
+        if c.base64 {
+            // Decoded base64 is read as HTML when it is text at all, else dropped.
+            let decoded = Data(base64Encoded: text.string, options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? []
+            guard String(validatingUTF8: decoded.map { CChar(bitPattern: $0) } + [0]) != nil else { return }
+            text.bytes = decoded
+            text.mode = .html
+        }
         let plain = text.string.trimmingCharacters(in: .whitespacesAndNewlines)
         if c.owner == .person {
             if case .personName = c.target, person?.name == nil, !plain.isEmpty { person?.name = plain }
@@ -430,9 +450,13 @@ final class FeedBuilder {
             } else if feedTitle == nil || p < feedTitle!.1 {
                 feedTitle = (text, p)
             }
-        case .link:
+        case .link(let rel):
             guard !plain.isEmpty else { return }
             let url = URLText.resolve(plain, against: text.base)
+            if let rel = rel?.lowercased(), rel != "alternate" {
+                if rel == "enclosure", inItem { draft?.enclosures.append(Enclosure(url: url)) }
+                return
+            }
             if inItem {
                 if draft?.linkPriority ?? 99 > 0 { draft?.link = url; draft?.linkPriority = 0 }
             } else if c.owner == .feed, feedLinkPriority > 0 {
@@ -450,7 +474,9 @@ final class FeedBuilder {
         case .guid(let permalink):
             if !plain.isEmpty, draft?.guid == nil { draft?.guid = plain; draft?.guidIsPermalink = permalink }
         case .atomID:
-            if !plain.isEmpty, draft?.atomID == nil { draft?.atomID = plain }
+            if !plain.isEmpty {
+                if inItem { if draft?.atomID == nil { draft?.atomID = plain } } else if feedID == nil { feedID = plain }
+            }
         case .published(let p):
             if let d = DateParser.parse(plain), inItem, draft?.published == nil || p < draft!.published!.1 { draft?.published = (d, p) }
         case .updated(let p):
@@ -499,6 +525,9 @@ final class FeedBuilder {
         if let t = feedTitle { f.title = Self.plainText(t.0).nilIfEmpty }
         if let d = feedDescription { f.description = Self.plainText(d).nilIfEmpty }
         f.updated = feedUpdated?.0
+        if f.link == nil, let id = feedID, let scheme = URLText.scheme(of: id), scheme == "http" || scheme == "https" {
+            f.link = id  // an Atom feed whose id is its address
+        }
         if f.language == nil, let root = rootLanguage { f.language = root }
         if f.suggestedInterval == nil, let period = syPeriod {
             let seconds: Int? = ["hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000, "yearly": 31_536_000][period]

@@ -75,7 +75,7 @@ enum ItemAssembler {
     /// Keys: the guid where it is unique in the document, else the link where
     /// that is unique, else a hash of title, date and text (feeds that repeat one
     /// guid for every item must not lose items). Items identical in all of these
-    /// are one item: later copies are dropped.
+    /// get `#2`, `#3`… by position, so nothing is lost and ids stay unique.
     private static func assignKeys(_ items: inout [Item], feedID: String) {
         var guidCount: [String: Int] = [:]
         var linkCount: [String: Int] = [:]
@@ -99,7 +99,11 @@ enum ItemAssembler {
                 }
                 it.key = "hash:" + Hex.encode(h.finalize().prefix(16))
             }
-            guard seen.insert(it.key).inserted else { continue }
+            if !seen.insert(it.key).inserted {
+                var n = 2
+                while !seen.insert(it.key + "#\(n)").inserted { n += 1 }
+                it.key += "#\(n)"
+            }
             it.id = ItemKey.itemID(feedID: feedID, key: it.key)
             kept.append(it)
         }

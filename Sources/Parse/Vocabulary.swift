@@ -58,15 +58,16 @@ enum Tag: Sendable, Equatable {
     init(namespace ns: Namespace, local: String) {
         switch ns {
         case .none, .rss, .atom10, .atom03:
-            switch local {
+            // Real feeds get the case of RSS element names wrong (<TiTlE>); so do readers' expectations.
+            switch local.lowercased() {
             case "rss": self = .rssRoot
-            case "RDF": self = .rdfRoot
+            case "rdf": self = .rdfRoot
             case "feed": self = .atomFeed
             case "channel": self = .channel
             case "item": self = .item
             case "entry": self = .entry
             case "image": self = .image
-            case "textInput", "textinput", "cloud", "skipHours", "skipDays", "items": self = .ignoredContainer
+            case "textinput", "cloud", "skiphours", "skipdays", "items": self = .ignoredContainer
             case "source": self = .source
             case "author": self = ns == .atom10 || ns == .atom03 ? .person : .author
             case "contributor": self = .ignoredContainer
@@ -76,12 +77,14 @@ enum Tag: Sendable, Equatable {
             case "summary": self = .summary
             case "subtitle", "tagline": self = .subtitle
             case "content": self = .content
+            case "body": self = .xhtmlBody
+            case "fullitem": self = .contentEncoded
             case "guid": self = .guid
             case "id": self = .id
-            case "pubDate", "pubdate": self = .pubDate
+            case "pubdate": self = .pubDate
             case "published", "issued": self = .published
             case "updated", "modified": self = .updated
-            case "lastBuildDate": self = .lastBuildDate
+            case "lastbuilddate": self = .lastBuildDate
             case "created": self = .created
             case "name": self = .name
             case "email": self = .email
@@ -94,8 +97,8 @@ enum Tag: Sendable, Equatable {
             case "logo": self = .logo
             case "icon": self = .icon
             case "ttl": self = .ttl
-            case "managingEditor": self = .managingEditor
-            case "webMaster": self = .webMaster
+            case "manageingeditor", "managingeditor": self = .managingEditor
+            case "webmaster": self = .webMaster
             default: self = .other
             }
         case .dc:
@@ -142,6 +145,18 @@ enum Tag: Sendable, Equatable {
             }
         case .rdf: self = local == "RDF" ? .rdfRoot : .other
         default: self = .other
+        }
+    }
+
+    /// The document element, recognised by local name in any namespace
+    /// (`<feed xmlns="http://example.com/newformat#">` is still Atom to its readers).
+    static func root(local: String) -> Tag {
+        switch local.lowercased() {
+        case "rss": return .rssRoot
+        case "rdf": return .rdfRoot
+        case "feed": return .atomFeed
+        case "channel": return .channel
+        default: return .other
         }
     }
 }

@@ -11,6 +11,10 @@ struct XMLRepair {
     }
 
     private var state: State = .text
+    /// Names the document's DOCTYPE declares with `<!ENTITY`; other unknown
+    /// references are written as literal text, the way feed readers show them.
+    private var declaredEntities: Set<String> = []
+    private var doctypeText: [UInt8] = []
 
     /// Repairs as much of `input` as can be decided, appends it to `out` and
     /// leaves the undecided tail (at most a few dozen bytes) in `input`.
@@ -91,6 +95,7 @@ struct XMLRepair {
             case .doctype(let depth, let quote):
                 let c = b[i]
                 out.append(c); i += 1
+                if doctypeText.count < 65_536 { doctypeText.append(c) }
                 if quote != 0 {
                     if c == quote { state = .doctype(depth: depth, quote: 0) }
                 } else if c == 0x22 || c == 0x27 {
@@ -101,10 +106,23 @@ struct XMLRepair {
                     state = .doctype(depth: max(0, depth - 1), quote: 0)
                 } else if c == 0x3E && depth == 0 {
                     state = .text
+                    noteEntityDeclarations()
                 }
             }
         }
         return n
+    }
+
+    private mutating func noteEntityDeclarations() {
+        let text = String(decoding: doctypeText, as: UTF8.self)
+        doctypeText = []
+        var rest = Substring(text)
+        while let r = rest.range(of: "<!ENTITY") {
+            rest = rest[r.upperBound...]
+            let name = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "%" })
+                .prefix(while: { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != ">" })
+            if !name.isEmpty { declaredEntities.insert(String(name)) }
+        }
     }
 
     @inline(__always) private func isNameStart(_ c: UInt8) -> Bool {
@@ -183,8 +201,11 @@ struct XMLRepair {
         let name = String(decoding: UnsafeBufferPointer(rebasing: b[nameStart..<j]), as: UTF8.self)
         if let value = HTMLEntities.lookup(name) {
             for s in value.unicodeScalars { appendCharRef(s.value, &out) }
+        } else if declaredEntities.contains(name) {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...j]))
         } else {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...j]))  // maybe declared in the DOCTYPE
+            out.append(contentsOf: "&amp;".utf8)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[(i + 1)...j]))
         }
         return j + 1 - i
     }

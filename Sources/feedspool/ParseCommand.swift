@@ -66,7 +66,8 @@ struct ParseCommand: ParsableCommand {
         if let scheme = URL(string: input)?.scheme?.lowercased(), scheme == "http" || scheme == "https" {
             throw Failure(.usage, "URL inputs need the fetcher, which this build does not have yet; save the document and pass its path")
         }
-        let base = baseURL.flatMap(URL.init(string:)) ?? (input == "-" ? nil : URL(fileURLWithPath: input))
+        // A local file gives no base: file:// links would point into this machine, not the site.
+        let base = baseURL.flatMap(URL.init(string:))
         let parser = FeedParser(options: ParseOptions(baseURL: base, charset: charset, feedID: Self.feedID(for: input)))
         let handle: FileHandle
         if input == "-" {
