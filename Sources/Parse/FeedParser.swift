@@ -124,7 +124,7 @@ public final class FeedParser {
                 throw .notAFeed(reason: "no XML element found" + (sax.problems.first.map { " (\($0))" } ?? ""))
             }
             let info = builder.finishedFeed()
-            var problems = sax.problems
+            var problems = normalizer.problems + sax.problems
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
             return ParsedFeed(
                 feed: info, items: ItemAssembler.complete(builder.items, feed: info, feedID: options.feedID),

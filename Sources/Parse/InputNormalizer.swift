@@ -6,9 +6,8 @@ import Content
 /// It picks the encoding (byte order mark, then the XML declaration, then the
 /// caller's charset from HTTP, then UTF-8), converts to UTF-8 with every
 /// unreadable byte as U+FFFD, drops control characters XML forbids, and mends
-/// what makes libxml2 drop text: a bare `&`, a `<` that starts no tag, and named
-/// references XML does not know (`&nbsp;` becomes `&#xA0;`). CDATA sections,
-/// comments, processing instructions and the DOCTYPE pass through untouched.
+/// what makes libxml2 drop text or stop: unbalanced tags, bare `&` and `<`, and
+/// every entity reference (see `XMLRepair`).
 ///
 /// Works chunk by chunk, so it can sit in curl's write callback. Not thread safe.
 struct InputNormalizer {
@@ -28,6 +27,9 @@ struct InputNormalizer {
     private var decoded: [UInt8] = []
     private var repair = XMLRepair()
     private(set) var encodingUsed = "UTF-8"
+
+    /// What the repair step had to give up on (entity expansion over budget).
+    var problems: [String] { repair.problems }
 
     init(httpCharset: String?) {
         self.httpCharset = httpCharset.flatMap(Charset.init(label:))

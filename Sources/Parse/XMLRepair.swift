@@ -1,23 +1,50 @@
 import Content
 
-/// The byte-level mending step of `InputNormalizer` (see there), on UTF-8.
+/// The byte-level mending step of `InputNormalizer`, on UTF-8.
+///
+/// - Tags: keeps a stack of open elements. An end tag closes the elements
+///   opened inside its match (`<p><b>x</p>` gets `</b>`); an end tag with no
+///   open match is dropped. At the end of the input every open element is closed,
+///   so a truncated document still yields the items it completed.
+/// - References: every reference is resolved here, so libxml2 never sees one:
+///   XML's five and HTML's named references become numeric character
+///   references, entities the DOCTYPE declares are expanded as text within a
+///   budget, external entities expand to nothing (no file or network is ever
+///   read), and unknown names stay as literal text (`&amp;name;`).
+/// - The DOCTYPE is removed (its entity declarations were read here).
+/// - A bare `&` and a `<` that opens no markup become `&amp;` and `&lt;`.
+/// CDATA sections, comments and processing instructions pass through.
 struct XMLRepair {
     private enum State {
         case text
-        /// Inside a start or end tag; `quote` is the open attribute quote or 0.
-        case tag(quote: UInt8)
+        /// Inside a start tag; `quote` is the open attribute quote or 0.
+        case startTag(quote: UInt8)
         case comment, cdata, processingInstruction
         case doctype(depth: Int, quote: UInt8)
     }
 
+    private enum EntityValue {
+        case text(String)
+        case external
+    }
+
     private var state: State = .text
-    /// Names the document's DOCTYPE declares with `<!ENTITY`; other unknown
-    /// references are written as literal text, the way feed readers show them.
-    private var declaredEntities: Set<String> = []
+    private var open: [[UInt8]] = []
+    private var tagName: [UInt8] = []
+    private var collectingName = false
+    private var lastTagByte: UInt8 = 0
     private var doctypeText: [UInt8] = []
+    private var entities: [String: EntityValue] = [:]
+    private var expansions: [String: String] = [:]
+    /// Bytes that declared entities may still expand to in this document.
+    private var expansionBudget = 1 << 20
+    private(set) var problems: [String] = []
+
+    /// Deepest element nesting tracked; libxml2 itself stops at 256.
+    private static let maxDepth = 512
 
     /// Repairs as much of `input` as can be decided, appends it to `out` and
-    /// leaves the undecided tail (at most a few dozen bytes) in `input`.
+    /// leaves the undecided tail (a few dozen bytes at most) in `input`.
     mutating func run(_ input: inout [UInt8], into out: inout [UInt8], final: Bool) {
         let consumed = input.withUnsafeBufferPointer { process($0, into: &out, final: final) }
         if consumed == input.count {
@@ -25,6 +52,7 @@ struct XMLRepair {
         } else {
             input.removeFirst(consumed)
         }
+        if final { closeEverything(into: &out) }
     }
 
     private mutating func process(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], final: Bool) -> Int {
@@ -38,46 +66,46 @@ struct XMLRepair {
                 while j < n, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
                 if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])); i = j; continue }
                 if b[i] == 0x26 {
-                    guard let used = reference(b, i, &out, final: final) else { return i }
+                    guard let used = reference(b, i, &out, final: final, inAttribute: false) else { return i }
                     i += used
                     continue
                 }
-                // '<'
-                guard i + 1 < n else {
-                    if !final { return i }
-                    out.append(contentsOf: "&lt;".utf8); return n
-                }
-                let c = b[i + 1]
-                if c == 0x21 {  // '!'
-                    if starts(b, i, "<!--") {
-                        out.append(contentsOf: "<!--".utf8); i += 4; state = .comment
-                    } else if starts(b, i, "<![CDATA[") {
-                        out.append(contentsOf: "<![CDATA[".utf8); i += 9; state = .cdata
-                    } else if i + 9 > n && !final {
-                        return i  // could still become one of the above
-                    } else {
-                        out.append(contentsOf: "<!".utf8); i += 2; state = .doctype(depth: 0, quote: 0)
-                    }
-                } else if c == 0x3F {  // '?'
-                    out.append(contentsOf: "<?".utf8); i += 2; state = .processingInstruction
-                } else if c == 0x2F || isNameStart(c) {
-                    out.append(0x3C); i += 1; state = .tag(quote: 0)
-                } else {
-                    out.append(contentsOf: "&lt;".utf8); i += 1
-                }
-            case .tag(let quote):
+                guard let used = markup(b, i, &out, final: final) else { return i }
+                i += used
+            case .startTag(let quote):
                 let c = b[i]
-                if quote == 0 {
-                    if c == 0x22 || c == 0x27 { state = .tag(quote: c) } else if c == 0x3E { state = .text }
+                if quote != 0 {
+                    if c == quote {
+                        state = .startTag(quote: 0); out.append(c); i += 1
+                    } else if c == 0x3C {
+                        out.append(contentsOf: "&lt;".utf8); i += 1
+                    } else if c == 0x26 {
+                        guard let used = reference(b, i, &out, final: final, inAttribute: true) else { return i }
+                        i += used
+                    } else {
+                        out.append(c); i += 1
+                    }
+                    continue
+                }
+                if collectingName {
+                    if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x2F || c == 0x3E {
+                        collectingName = false
+                    } else {
+                        if tagName.count < 256 { tagName.append(c) }
+                        out.append(c); i += 1
+                        continue
+                    }
+                }
+                if c == 0x3E {
                     out.append(c); i += 1
-                } else if c == quote {
-                    state = .tag(quote: 0); out.append(c); i += 1
+                    endStartTag(selfClosing: lastTagByte == 0x2F)
                 } else if c == 0x3C {
-                    out.append(contentsOf: "&lt;".utf8); i += 1
-                } else if c == 0x26 {
-                    guard let used = reference(b, i, &out, final: final) else { return i }
-                    i += used
+                    // "<a <b>": the first tag never ended; end it here.
+                    out.append(0x3E)
+                    endStartTag(selfClosing: false)
                 } else {
+                    if c == 0x22 || c == 0x27 { state = .startTag(quote: c) }
+                    if c != 0x20 && c != 0x09 && c != 0x0A && c != 0x0D { lastTagByte = c }
                     out.append(c); i += 1
                 }
             case .comment:
@@ -93,9 +121,10 @@ struct XMLRepair {
                 i += used
                 if !complete { return i }
             case .doctype(let depth, let quote):
+                // Read, not passed on: libxml2 gets no DTD to act on.
                 let c = b[i]
-                out.append(c); i += 1
-                if doctypeText.count < 65_536 { doctypeText.append(c) }
+                i += 1
+                if doctypeText.count < 1 << 20 { doctypeText.append(c) }
                 if quote != 0 {
                     if c == quote { state = .doctype(depth: depth, quote: 0) }
                 } else if c == 0x22 || c == 0x27 {
@@ -106,27 +135,102 @@ struct XMLRepair {
                     state = .doctype(depth: max(0, depth - 1), quote: 0)
                 } else if c == 0x3E && depth == 0 {
                     state = .text
-                    noteEntityDeclarations()
+                    readEntityDeclarations()
                 }
             }
         }
         return n
     }
 
-    private mutating func noteEntityDeclarations() {
-        let text = String(decoding: doctypeText, as: UTF8.self)
-        doctypeText = []
-        var rest = Substring(text)
-        while let r = rest.range(of: "<!ENTITY") {
-            rest = rest[r.upperBound...]
-            let name = rest.drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "%" })
-                .prefix(while: { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != ">" })
-            if !name.isEmpty { declaredEntities.insert(String(name)) }
+    /// Handles the '<' at `i` in text; returns the bytes consumed or `nil` to wait for more input.
+    private mutating func markup(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool) -> Int? {
+        let n = b.count
+        guard i + 1 < n else {
+            if !final { return nil }
+            out.append(contentsOf: "&lt;".utf8)
+            return 1
         }
+        let c = b[i + 1]
+        if c == 0x21 {  // '!'
+            if starts(b, i, "<!--") { out.append(contentsOf: "<!--".utf8); state = .comment; return 4 }
+            if starts(b, i, "<![CDATA[") { out.append(contentsOf: "<![CDATA[".utf8); state = .cdata; return 9 }
+            if i + 9 > n && !final { return nil }
+            if open.isEmpty && starts(b, i, "<!DOCTYPE") {
+                state = .doctype(depth: 0, quote: 0)
+                doctypeText = []
+                return 9
+            }
+            out.append(contentsOf: "&lt;".utf8)
+            return 1
+        }
+        if c == 0x3F {  // '?'
+            out.append(contentsOf: "<?".utf8)
+            state = .processingInstruction
+            return 2
+        }
+        if c == 0x2F {  // "</": read the whole end tag, then decide
+            var j = i + 2
+            while j < n, b[j] != 0x3E, j - i < 300 { j += 1 }
+            if j >= n {
+                if !final { return nil }
+                return n - i  // a truncated end tag: the close at the end does its work
+            }
+            guard b[j] == 0x3E else { out.append(contentsOf: "&lt;".utf8); return 1 }
+            var nameEnd = i + 2
+            while nameEnd < j, b[nameEnd] != 0x20, b[nameEnd] != 0x09, b[nameEnd] != 0x0A, b[nameEnd] != 0x0D { nameEnd += 1 }
+            let name = Array(UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd]))
+            if let k = open.lastIndex(of: name) {
+                while open.count > k + 1 { writeEndTag(open.removeLast(), &out) }
+                writeEndTag(open.removeLast(), &out)
+            }
+            return j + 1 - i
+        }
+        if isNameStart(c) {
+            out.append(0x3C)
+            state = .startTag(quote: 0)
+            tagName.removeAll(keepingCapacity: true)
+            collectingName = true
+            lastTagByte = 0
+            return 1
+        }
+        out.append(contentsOf: "&lt;".utf8)
+        return 1
+    }
+
+    private mutating func endStartTag(selfClosing: Bool) {
+        state = .text
+        collectingName = false
+        if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.append(tagName) }
+    }
+
+    private func writeEndTag(_ name: [UInt8], _ out: inout [UInt8]) {
+        out.append(contentsOf: "</".utf8)
+        out.append(contentsOf: name)
+        out.append(0x3E)
+    }
+
+    /// At the end of the input: finish whatever construct is open, then close every element.
+    private mutating func closeEverything(into out: inout [UInt8]) {
+        switch state {
+        case .startTag(let quote):
+            if quote != 0 { out.append(quote) }
+            out.append(0x3E)
+            endStartTag(selfClosing: false)
+        case .comment: out.append(contentsOf: "-->".utf8)
+        case .cdata: out.append(contentsOf: "]]>".utf8)
+        case .processingInstruction: out.append(contentsOf: "?>".utf8)
+        case .doctype, .text: break
+        }
+        state = .text
+        while let name = open.popLast() { writeEndTag(name, &out) }
     }
 
     @inline(__always) private func isNameStart(_ c: UInt8) -> Bool {
         (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x3A || c >= 0x80
+    }
+
+    @inline(__always) private func isNameChar(_ c: UInt8) -> Bool {
+        isNameStart(c) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
     }
 
     private func starts(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ s: StaticString) -> Bool {
@@ -163,10 +267,14 @@ struct XMLRepair {
         return (n - keep - i, false)
     }
 
-    /// Writes the reference starting with '&' at `i` in a form libxml2 always
-    /// expands (numeric), or `&amp;` for a bare ampersand; returns the bytes
+    // MARK: references
+
+    /// Writes the reference that starts with '&' at `i` in a form libxml2 reads
+    /// the same whatever else is wrong with the document; returns the bytes
     /// consumed, or `nil` when more input is needed to decide.
-    private func reference(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool) -> Int? {
+    private mutating func reference(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool, inAttribute: Bool
+    ) -> Int? {
         let n = b.count
         var j = i + 1
         if j < n, b[j] == 0x23 {  // '#'
@@ -188,21 +296,21 @@ struct XMLRepair {
             guard j > digitsStart else { out.append(contentsOf: "&amp;".utf8); return 1 }
             if j < n, b[j] == 0x3B { j += 1 }
             let scalar = HTMLEntities.scalar(forCodePoint: value).value
-            appendCharRef(isXMLChar(scalar) ? scalar : 0xFFFD, &out)
+            appendCharRef(Self.isXMLChar(scalar) ? scalar : 0xFFFD, &out)
             return j - i
         }
         let nameStart = j
-        while j < n, j - nameStart < 40, isNameChar(b[j]) { j += 1 }
-        if j >= n && !final && j - nameStart < 40 { return nil }
+        while j < n, j - nameStart < 64, isNameChar(b[j]) { j += 1 }
+        if j >= n && !final && j - nameStart < 64 { return nil }
         guard j > nameStart, j < n, b[j] == 0x3B, isNameStart(b[nameStart]) else {
             out.append(contentsOf: "&amp;".utf8)
             return 1
         }
         let name = String(decoding: UnsafeBufferPointer(rebasing: b[nameStart..<j]), as: UTF8.self)
-        if let value = HTMLEntities.lookup(name) {
-            for s in value.unicodeScalars { appendCharRef(s.value, &out) }
-        } else if declaredEntities.contains(name) {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...j]))
+        if let text = resolve(name, depth: 0) {
+            appendEscaped(text, &out, inAttribute: inAttribute)
+        } else if entities[name] != nil {
+            // External, or over budget: nothing.
         } else {
             out.append(contentsOf: "&amp;".utf8)
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[(i + 1)...j]))
@@ -210,11 +318,90 @@ struct XMLRepair {
         return j + 1 - i
     }
 
-    @inline(__always) private func isNameChar(_ c: UInt8) -> Bool {
-        isNameStart(c) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
+    /// The text a named reference stands for; `nil` for unknown names, external
+    /// entities, loops and anything past the expansion budget.
+    private mutating func resolve(_ name: String, depth: Int) -> String? {
+        switch name {
+        case "amp": return "&"
+        case "lt": return "<"
+        case "gt": return ">"
+        case "quot": return "\""
+        case "apos": return "'"
+        default: break
+        }
+        if let declared = entities[name] {
+            guard case .text(let raw) = declared, depth < 8 else { return nil }
+            let text: String
+            if let cached = expansions[name] {
+                text = cached
+            } else {
+                guard let t = expand(raw, depth: depth + 1) else { return nil }
+                expansions[name] = t
+                text = t
+            }
+            guard text.utf8.count <= expansionBudget else {
+                if expansionBudget >= 0 { problems.append("entity expansion limit reached at &\(name);; further expansions dropped") }
+                expansionBudget = -1
+                return nil
+            }
+            expansionBudget -= text.utf8.count
+            return text
+        }
+        return HTMLEntities.lookup(name)
     }
 
-    private func isXMLChar(_ v: UInt32) -> Bool {
+    /// An entity value with its own references resolved, as text.
+    private mutating func expand(_ raw: String, depth: Int) -> String? {
+        guard raw.contains("&") else { return raw }
+        var out = ""
+        var rest = Substring(raw)
+        while let amp = rest.firstIndex(of: "&") {
+            out += rest[..<amp]
+            rest = rest[rest.index(after: amp)...]
+            guard let semi = rest.firstIndex(of: ";"), rest.distance(from: rest.startIndex, to: semi) <= 64 else {
+                out += "&"
+                continue
+            }
+            let ref = String(rest[..<semi])
+            rest = rest[rest.index(after: semi)...]
+            if ref.hasPrefix("#") {
+                let digits = ref.dropFirst()
+                let v = digits.first.map { $0 == "x" || $0 == "X" } == true
+                    ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits)
+                out.unicodeScalars.append(HTMLEntities.scalar(forCodePoint: v ?? 0xFFFD))
+            } else if let t = resolve(ref, depth: depth) {
+                out += t
+            } else if entities[ref] == nil {
+                out += "&" + ref + ";"
+            }
+            if out.utf8.count > expansionBudget { return nil }
+        }
+        return out + rest
+    }
+
+    /// Reads `<!ENTITY name "value">` and `<!ENTITY name SYSTEM|PUBLIC …>` from the DOCTYPE.
+    private mutating func readEntityDeclarations() {
+        let text = String(decoding: doctypeText, as: UTF8.self)
+        doctypeText = []
+        var rest = Substring(text)
+        while let r = rest.range(of: "<!ENTITY") {
+            rest = rest[r.upperBound...].drop(while: \.isWhitespace)
+            if rest.first == "%" { continue }  // parameter entities are for the DTD only
+            let name = String(rest.prefix(while: { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != ">" }))
+            rest = rest.dropFirst(name.count).drop(while: \.isWhitespace)
+            guard !name.isEmpty, let first = rest.first else { continue }
+            if first == "\"" || first == "'" {
+                let body = rest.dropFirst()
+                let value = body.prefix(while: { $0 != first })
+                entities[name] = .text(String(value))
+                rest = body.dropFirst(value.count)
+            } else {
+                entities[name] = .external
+            }
+        }
+    }
+
+    private static func isXMLChar(_ v: UInt32) -> Bool {
         v == 0x9 || v == 0xA || v == 0xD || (v >= 0x20 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD)
             || (v >= 0x10000 && v <= 0x10FFFF)
     }
@@ -228,5 +415,26 @@ struct XMLRepair {
         repeat { digits.append(XMLRepair.hexDigits[Int(x & 0xF)]); x >>= 4 } while x != 0
         out.append(contentsOf: digits.reversed())
         out.append(0x3B)
+    }
+
+    /// Resolved text written so that libxml2 reads it back unchanged.
+    private func appendEscaped(_ text: String, _ out: inout [UInt8], inAttribute: Bool) {
+        for s in text.unicodeScalars {
+            switch s {
+            case "&": out.append(contentsOf: "&#x26;".utf8)
+            case "<": out.append(contentsOf: "&#x3C;".utf8)
+            case ">": out.append(contentsOf: "&#x3E;".utf8)
+            case "\"" where inAttribute: out.append(contentsOf: "&#x22;".utf8)
+            case "'" where inAttribute: out.append(contentsOf: "&#x27;".utf8)
+            default:
+                if s.value < 0x80 {
+                    if XMLRepair.isXMLChar(s.value) { out.append(UInt8(s.value)) }
+                } else if XMLRepair.isXMLChar(s.value) {
+                    out.append(contentsOf: String(Character(s)).utf8)
+                } else {
+                    out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                }
+            }
+        }
     }
 }

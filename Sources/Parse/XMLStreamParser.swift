@@ -69,11 +69,9 @@ struct XMLAttributes {
 /// libxml2's SAX2 push parser, configured for untrusted documents.
 ///
 /// Options: recover from errors, no network, no DTD loading, no entity
-/// substitution (`XML_PARSE_NOENT` and `XML_PARSE_HUGE` are never set, so
-/// external entities are not read and libxml2's amplification limits stay on).
-/// Entities a document declares itself are expanded only when they hold plain
-/// text, up to a budget per document. The caller feeds clean UTF-8 (see
-/// `InputNormalizer`).
+/// substitution (`XML_PARSE_NOENT` and `XML_PARSE_HUGE` are never set). The
+/// caller feeds clean UTF-8 without a DOCTYPE and with every reference already
+/// resolved (see `InputNormalizer`), and `getEntity` refuses any that is left.
 ///
 /// Not thread safe: one parse owns it, on one thread at a time.
 final class XMLStreamParser {
@@ -81,9 +79,6 @@ final class XMLStreamParser {
     let builder: FeedBuilder
     private var nameCache: [NameKey: (Tag, Namespace)] = [:]
     private var uriCache: [UnsafeRawPointer: Namespace] = [:]
-    /// Entities made for this document from its own declarations; freed with it.
-    private var documentEntities: [String: xmlEntityPtr] = [:]
-    private var entityBytesLeft = 1 << 20
     private(set) var problems: [String] = []
     private(set) var fatal = false
 
@@ -118,26 +113,9 @@ final class XMLStreamParser {
         }
         handler.cdataBlock = handler.characters
         handler.ignorableWhitespace = handler.characters
-        handler.getEntity = { ctx, name in
-            guard let ctx, let name else { return nil }
-            return Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().entity(named: name)
-        }
-        handler.entityDecl = { ctx, name, type, publicID, systemID, content in
-            guard let ctx else { return }
-            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
-            // Record the declaration in the document's DTD (libxml2's default) so it can be looked up.
-            xmlSAX2EntityDecl(me.ctxt, name, type, publicID, systemID, content)
-        }
-        handler.startDocument = { ctx in
-            guard let ctx else { return }
-            // An empty document node, so that a DOCTYPE's entity declarations have a home.
-            xmlSAX2StartDocument(Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().ctxt)
-        }
-        handler.internalSubset = { ctx, name, externalID, systemID in
-            guard let ctx else { return }
-            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
-            xmlSAX2InternalSubset(me.ctxt, name, externalID, systemID)
-        }
+        // Every reference was resolved before libxml2 sees the bytes (XMLRepair);
+        // whatever is left is refused here, so libxml2 never expands or loads an entity.
+        handler.getEntity = { _, _ in nil }
         handler.serror = { ctx, error in
             guard let ctx, let error else { return }
             Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue().record(error.pointee)
@@ -158,7 +136,6 @@ final class XMLStreamParser {
             if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
             xmlFreeParserCtxt(ctxt)
         }
-        for e in documentEntities.values { fs_free_text_entity(e) }
     }
 
     /// libxml2's global initialisation, once per process before any parse.
@@ -197,36 +174,6 @@ final class XMLStreamParser {
         let result = (Tag(namespace: ns, local: String(cString: local)), ns)
         if nameCache.count < 4096 { nameCache[key] = result }
         return result
-    }
-
-    /// Resolves `&name;` for names the input stage left alone: entities the
-    /// document declares. Plain-text internal entities are expanded within a
-    /// budget; external ones never (they would read files or the network).
-    private func entity(named name: UnsafePointer<xmlChar>) -> xmlEntityPtr? {
-        let key = String(cString: name)
-        if let made = documentEntities[key] {
-            return charge(made)
-        }
-        guard let ctxt, let declared = xmlGetDocEntity(ctxt.pointee.myDoc, name) else { return nil }
-        guard declared.pointee.etype == XML_INTERNAL_GENERAL_ENTITY, let content = declared.pointee.content else {
-            return nil
-        }
-        let text = String(cString: content)
-        guard !text.contains("<"), !text.contains("&"), text.utf8.count <= 4096 else { return nil }
-        guard let made = text.withCString({ fs_make_text_entity(name, $0) }) else { return nil }
-        documentEntities[key] = made
-        return charge(made)
-    }
-
-    private func charge(_ e: xmlEntityPtr) -> xmlEntityPtr? {
-        entityBytesLeft -= Int(e.pointee.length)
-        if entityBytesLeft < 0 {
-            if entityBytesLeft + Int(e.pointee.length) >= 0 {
-                problems.append("entity expansion limit reached; further entity references are dropped")
-            }
-            return nil
-        }
-        return e
     }
 
     private func record(_ error: xmlError) {
