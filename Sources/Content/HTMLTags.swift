@@ -54,7 +54,7 @@ enum HTMLTags {
             for n in names.split(separator: " ") { t[packName(String(n))] = traits }
         }
         set("p div h1 h2 h3 h4 h5 h6 blockquote pre ul ol dl dt dd table thead tbody tfoot tr caption figure figcaption section article aside header footer address details summary", [.keep, .block])
-        set("li", [.keep, .block, .line])
+        set("li", [.keep, .line])
         set("hr", [.keep, .block, .void])
         set("br", [.keep, .void, .line])
         set("td th", [.keep, .cell])

@@ -1,0 +1,94 @@
+import Content
+import Foundation
+import Testing
+
+@Suite struct SanitizerTests {
+    let base = URL(string: "https://news.example/world/story.html")!
+
+    @Test func removesScriptsStylesAndTheirContent() {
+        let out = Sanitizer.sanitize("<p>a<script>alert('x')</script>b<style>p{color:red}</style>c</p>")
+        #expect(out == "<p>abc</p>")
+    }
+
+    @Test func removesEventHandlersStylesAndUnknownAttributes() {
+        let out = Sanitizer.sanitize(#"<p onclick="evil()" style="x" class="c" title="t">hi</p><img src="https://i.example/a.png" onerror="x" alt="A">"#)
+        #expect(out == #"<p title="t">hi</p><img src="https://i.example/a.png" alt="A">"#)
+    }
+
+    @Test(arguments: [
+        #"<a href="javascript:alert(1)">x</a>"#,
+        #"<a href=" JaVaScRiPt:alert(1)">x</a>"#,
+        #"<a href="java&#x09;script:alert(1)">x</a>"#,
+        #"<a href="&#106;avascript:alert(1)">x</a>"#,
+        #"<a href="vbscript:msgbox">x</a>"#,
+        #"<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>"#,
+    ])
+    func refusesDangerousLinkSchemes(html: String) {
+        #expect(Sanitizer.sanitize(html) == "<a>x</a>")
+    }
+
+    @Test func refusesDataImagesButKeepsHTTPAndMailto() {
+        #expect(Sanitizer.sanitize(#"<img src="data:image/png;base64,AAAA">"#) == "<img>")
+        #expect(Sanitizer.sanitize(#"<a href="mailto:a@b.example">m</a>"#) == #"<a href="mailto:a@b.example">m</a>"#)
+        #expect(Sanitizer.sanitize(#"<img src="mailto:a@b.example">"#) == "<img>")
+    }
+
+    @Test func makesRelativeURLsAbsolute() {
+        let out = Sanitizer.sanitize(#"<a href="../europe/x.html?a=1&amp;b=2">x</a><img src="/i/p.png">"#, baseURL: base)
+        #expect(out == #"<a href="https://news.example/europe/x.html?a=1&amp;b=2">x</a><img src="https://news.example/i/p.png">"#)
+    }
+
+    @Test func closesUnclosedTagsAndIgnoresStrayEndTags() {
+        #expect(Sanitizer.sanitize("<p>one <b>two <i>three") == "<p>one <b>two <i>three</i></b></p>")
+        #expect(Sanitizer.sanitize("a</b></p>b") == "ab")
+        #expect(Sanitizer.sanitize("<div><p>x</div>y") == "<div><p>x</p></div>y")
+    }
+
+    @Test func unwrapsIframesAndObjectsKeepingTheirText() {
+        #expect(Sanitizer.sanitize(#"safe<iframe src="http://e.example/"> <b>description</b></iframe>"#) == "safe <b>description</b>")
+        #expect(Sanitizer.sanitize("<form><input name=q><button>Share</button></form>ok") == "ok")
+    }
+
+    @Test func escapesTextAndKeepsEntities() {
+        #expect(Sanitizer.sanitize("AT&T 5 < 6 &amp; &eacute; &bogus; >") == "AT&amp;T 5 &lt; 6 &amp; é &amp;bogus; &gt;")
+    }
+
+    @Test func dropsCommentsAndDoctype() {
+        #expect(Sanitizer.sanitize("<!DOCTYPE html><!-- <script>x</script> -->ok") == "ok")
+    }
+}
+
+@Suite struct TextExtractorTests {
+    @Test func blocksBecomeParagraphs() {
+        let text = TextExtractor.text(fromHTML: "<h1>Title</h1><p>First   para\n with <b>bold</b>.</p><p>Second</p><ul><li>a</li><li>b</li></ul>")
+        #expect(text == "Title\n\nFirst para with bold.\n\nSecond\n\na\nb")
+    }
+
+    @Test func lineBreaksAndEntities() {
+        #expect(TextExtractor.text(fromHTML: "one<br>two&nbsp;three &amp; &#8220;four&#8221; &#150;") == "one\ntwo three & “four” –")
+    }
+
+    @Test func scriptAndStyleTextIsGone() {
+        #expect(TextExtractor.text(fromHTML: "<p>a</p><script>var x = '<p>no</p>';</script><style>.x{}</style><p>b</p>") == "a\n\nb")
+    }
+
+    @Test func plainTextPassesThroughCollapsed() {
+        #expect(TextExtractor.text(fromHTML: "  just   text \n ") == "just text")
+    }
+}
+
+@Suite struct EntityTests {
+    @Test func decodesNamedNumericAndWindows1252References() {
+        #expect(HTMLEntities.decode("&eacute;&#233;&#xE9;&#146;&rsquo;&notanentity;&amp") == "ééé’’&notanentity;&")
+        #expect(HTMLEntities.lookup("NotEqualTilde") == "\u{2242}\u{338}")
+        #expect(HTMLEntities.scalar(forCodePoint: 0) == "\u{FFFD}")
+        #expect(HTMLEntities.scalar(forCodePoint: 0xD800) == "\u{FFFD}")
+    }
+
+    @Test func schemesAreFoundThroughDisguises() {
+        #expect(URLText.scheme(of: " JaVa\tScRiPt:alert(1)") == "javascript")
+        #expect(URLText.scheme(of: "/relative:path") == nil)
+        #expect(URLText.scheme(of: "page.html?x=a:b") == nil)
+        #expect(URLText.scheme(of: "HTTPS://x") == "https")
+    }
+}

@@ -1,0 +1,91 @@
+import FeedspoolModel
+import Foundation
+import Testing
+
+@Suite struct SHA256Tests {
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (String(repeating: "a", count: 200), "c2a908d98f5df987ade41b5fce213067efbcc21ef2240212a41e54b5e7c28ae5"),
+        (String(repeating: "Grüße", count: 13), "089ad8c3894b9a2ebe16cd1499b06e879bd70be2560d5c2fb3249af5c0f3dc2f"),
+    ])
+    func knownDigests(input: String, expected: String) {
+        #expect(SHA256.hex(input) == expected)
+    }
+
+    @Test func incrementalUpdatesEqualOneShot() {
+        var h = SHA256()
+        for chunk in ["Gr", "ü", "ße", String(repeating: "x", count: 130)] { h.update(chunk) }
+        #expect(Hex.encode(h.finalize()) == SHA256.hex("Grüße" + String(repeating: "x", count: 130)))
+    }
+
+    @Test func itemIDsAreStableAndSeparatedByFeed() {
+        let a = ItemKey.itemID(feedID: "racurs", key: "guid:42")
+        #expect(a == ItemKey.itemID(feedID: "racurs", key: "guid:42"))
+        #expect(a.count == 32 && a.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        #expect(a != ItemKey.itemID(feedID: "bunatimes", key: "guid:42"))
+        // The separator keeps "ab"+"c" and "a"+"bc" apart.
+        #expect(ItemKey.itemID(feedID: "ab", key: "c") != ItemKey.itemID(feedID: "a", key: "bc"))
+    }
+}
+
+@Suite struct TimestampTests {
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00Z"),
+        (1_691_575_200, "2023-08-09T10:00:00Z"),
+        (951_782_400, "2000-02-29T00:00:00Z"),
+        (-86_401, "1969-12-30T23:59:59Z"),
+        (1_691_575_200.999, "2023-08-09T10:00:00Z"),
+    ])
+    func formatsUTC(seconds: Double, expected: String) {
+        #expect(Timestamp.rfc3339(Date(timeIntervalSince1970: seconds)) == expected)
+    }
+
+    @Test func daysRoundTrip() {
+        #expect(Timestamp.days(year: 1970, month: 1, day: 1) == 0)
+        #expect(Timestamp.days(year: 2000, month: 3, day: 1) == 11_017)
+        #expect(Timestamp.days(year: 1969, month: 12, day: 31) == -1)
+    }
+}
+
+@Suite struct JSONWriterTests {
+    @Test func escapesAndRoundTrips() throws {
+        var w = JSONWriter()
+        let nasty = "quote \" backslash \\ newline \n tab \t nul \u{0} bell \u{7} del \u{7F} emoji 🗞 ünï"
+        w.beginObject()
+        w.key("s"); w.value(nasty)
+        w.key("n"); w.value(Int64(-12))
+        w.key("d"); w.value(0.8)
+        w.key("null"); w.value(nil as String?)
+        w.key("list"); w.value(["a", "b"])
+        w.key("empty"); w.beginArray(); w.endArray()
+        w.key("t"); w.value(true)
+        w.endObject()
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
+        #expect(obj["s"] as? String == nasty)
+        #expect(obj["n"] as? Int == -12)
+        #expect(obj["d"] as? Double == 0.8)
+        #expect(obj["null"] is NSNull)
+        #expect(obj["list"] as? [String] == ["a", "b"])
+        #expect((obj["empty"] as? [Any])?.isEmpty == true)
+        #expect(obj["t"] as? Bool == true)
+        #expect(w.string.hasPrefix("{\"s\":"))  // keys in the order written
+    }
+
+    @Test func itemFieldsFollowTheSpecOrder() {
+        var w = JSONWriter()
+        w.beginObject()
+        w.writeFields(of: Item(id: "x", guid: "g", title: "t", enclosures: [Enclosure(url: "u", length: 3)],
+                               source: ItemSource(name: "Racurs", url: nil, evidence: .text)))
+        w.endObject()
+        let keys = ["id", "guid", "url", "title", "authors", "published", "updated", "summary", "content_html",
+                    "content_text", "language", "categories", "enclosures", "source"]
+        var last = w.string.startIndex
+        for k in keys {
+            let r = w.string.range(of: "\"\(k)\":")
+            #expect(r != nil, "missing \(k)")
+            if let r { #expect(r.lowerBound >= last, "\(k) out of order"); last = r.lowerBound }
+        }
+        #expect(w.string.contains("\"source\":{\"name\":\"Racurs\",\"url\":null,\"evidence\":\"text\"}"))
+    }
+}
