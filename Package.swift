@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "ContentTests", dependencies: ["Content"]),
         .testTarget(
             name: "ParseTests", dependencies: ["Parse"],
-            resources: [.copy("Fixtures")]),
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool"]),
     ],
     swiftLanguageModes: [.v6]

@@ -34,7 +34,7 @@ enum ItemAssembler {
             case .html, .xhtml:
                 var bytes = content.bytes
                 let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true)
-                item.contentHTML = r.html.nilIfEmpty
+                item.contentHTML = r.html.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
                 item.contentText = r.text.nilIfEmpty
             case .text:
                 let text = content.string.trimmingCharacters(in: .whitespacesAndNewlines)

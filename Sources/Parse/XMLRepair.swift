@@ -330,24 +330,32 @@ struct XMLRepair {
         default: break
         }
         if let declared = entities[name] {
-            guard case .text(let raw) = declared, depth < 8 else { return nil }
+            guard case .text(let raw) = declared, depth < 16 else { return nil }  // a loop, or absurd nesting
             let text: String
             if let cached = expansions[name] {
                 text = cached
             } else {
-                guard let t = expand(raw, depth: depth + 1) else { return nil }
+                guard let t = expand(raw, depth: depth + 1) else {
+                    noteBudgetExceeded(at: name)
+                    return nil
+                }
                 expansions[name] = t
                 text = t
             }
             guard text.utf8.count <= expansionBudget else {
-                if expansionBudget >= 0 { problems.append("entity expansion limit reached at &\(name);; further expansions dropped") }
-                expansionBudget = -1
+                noteBudgetExceeded(at: name)
                 return nil
             }
             expansionBudget -= text.utf8.count
             return text
         }
         return HTMLEntities.lookup(name)
+    }
+
+    private mutating func noteBudgetExceeded(at name: String) {
+        if !problems.contains(where: { $0.hasPrefix("entity expansion limit") }) {
+            problems.append("entity expansion limit (1 MiB) reached at &\(name);; it and larger expansions are dropped")
+        }
     }
 
     /// An entity value with its own references resolved, as text.

@@ -1,0 +1,189 @@
+import FeedspoolModel
+import Foundation
+@testable import Parse
+import Testing
+
+@Suite struct FormatTests {
+    @Test func atomTextConstructsBaseAndSource() throws {
+        let p = try Fixture.parse("atom-text-constructs.xml")
+        #expect(p.feed.format == .atom10)
+        #expect(p.feed.title == "Less <than> text")
+        #expect(p.feed.link == "http://a.example/blog/")
+        let item = try #require(p.items.first)
+        #expect(item.title == "Bold & escaped")
+        #expect(item.url == "http://a.example/blog/posts/one.html")
+        #expect(item.guid == "tag:a.example,2023:1")
+        #expect(item.authors == ["Ann"])
+        #expect(item.categories == ["news"])
+        #expect(item.enclosures == [Enclosure(url: "http://a.example/media/one.mp3", type: "audio/mpeg", length: 1234)])
+        #expect(item.updated.map(Timestamp.rfc3339) == "2023-08-09T08:00:00Z")
+        #expect(item.source == ItemSource(name: "Original Outlet", url: "https://orig.example/", evidence: .element))
+        let html = try #require(item.contentHTML)
+        #expect(html.contains(#"<a href="http://a.example/blog/posts/two.html">two</a>"#))
+        #expect(!html.contains("onclick") && !html.contains("javascript") && !html.contains("script"))
+        #expect(item.contentText == "See two & more")
+    }
+
+    @Test func rss10WithModules() throws {
+        let p = try Fixture.parse("rss10.rdf")
+        #expect(p.feed.format == .rss10)
+        #expect(p.feed.language == "de")
+        #expect(p.feed.suggestedInterval == 1800)  // hourly, twice
+        let item = try #require(p.items.first)
+        #expect(item.guid == "http://r.example/a")
+        #expect(item.authors == ["Dora"])
+        #expect(item.categories == ["Politik"])
+        #expect(item.language == "de")
+        #expect(item.published.map(Timestamp.rfc3339) == "2023-08-09T08:00:00Z")
+    }
+
+    @Test func rss20ChannelAndItemFields() throws {
+        let p = try Fixture.parse("../../../Examples/feeds/racurs.xml", feedID: "racurs")
+        #expect(p.feed.format == .rss20)
+        #expect(p.feed.feedURL == "https://racurs.example/feed.rss")
+        #expect(p.feed.suggestedInterval == 1800)
+        #expect(p.feed.updated.map(Timestamp.rfc3339) == "2023-08-09T07:30:00Z")
+        let item = try #require(p.items.first)
+        #expect(item.guid == "racurs-2023-08-09-0412")
+        #expect(item.authors == ["Olena Kravets"])
+        #expect(item.summary == "The river terminal in Kyiv's Podil district loaded its first barge since June on Tuesday.")
+        #expect(item.contentHTML?.hasPrefix("<p>The river terminal in Kyiv’s Podil district") == true)
+        #expect(item.contentText?.components(separatedBy: "\n\n").count == 5)
+        #expect(item.id == ItemKey.itemID(feedID: "racurs", key: "guid:racurs-2023-08-09-0412"))
+    }
+
+    @Test func jsonFeed() throws {
+        let p = try Fixture.parse("jsonfeed.json")
+        #expect(p.feed.format == .jsonFeed1)
+        #expect(p.feed.title == "JSON Example" && p.feed.authors == ["Jay"])
+        #expect(p.items.count == 2)
+        #expect(p.items[0].guid == "42")
+        #expect(p.items[0].contentHTML == "<p>Hi there</p>")
+        #expect(p.items[0].published.map(Timestamp.rfc3339) == "2023-08-09T08:00:00Z")
+        #expect(p.items[0].enclosures.first?.length == 123)
+        #expect(p.items[1].contentText == "Plain text\n\nsecond para")
+        #expect(p.items[1].summary == "short")
+    }
+
+    @Test func itunesAndMediaExtensions() throws {
+        let doc = """
+            <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/">
+            <channel><title>Pod</title><itunes:image href="https://p.example/cover.jpg"/><itunes:author>Host</itunes:author>
+            <item><title>Ep 1</title><itunes:summary>About it</itunes:summary>
+              <media:group><media:content url="https://p.example/1.mp4" type="video/mp4" fileSize="99"/></media:group>
+              <media:keywords>a, b ,c</media:keywords></item>
+            </channel></rss>
+            """
+        let p = try parse(doc)
+        #expect(p.feed.image == "https://p.example/cover.jpg")
+        #expect(p.feed.authors == ["Host"])
+        #expect(p.items[0].summary == "About it")
+        #expect(p.items[0].enclosures == [Enclosure(url: "https://p.example/1.mp4", type: "video/mp4", length: 99)])
+        #expect(p.items[0].categories == ["a", "b", "c"])
+    }
+
+    @Test func rssAuthorForms() throws {
+        let p = try parse(rss("""
+            <item><title>1</title><author>mark@example.org (Mark Pilgrim)</author></item>
+            <item><title>2</title><author>Mark Pilgrim &lt;mark@example.org&gt;</author></item>
+            <item><title>3</title><author>mark@example.org</author></item>
+            """))
+        #expect(p.items.map(\.authors) == [["Mark Pilgrim"], ["Mark Pilgrim"], ["mark@example.org"]])
+    }
+
+    @Test func rssSourceElementAndPermalinkGuid() throws {
+        let p = try parse(rss(#"<item><title>t</title><guid>https://e.example/p/1</guid><source url="https://racurs.example/feed.rss">Racurs</source></item>"#))
+        #expect(p.items[0].url == "https://e.example/p/1")
+        #expect(p.items[0].source == ItemSource(name: "Racurs", url: "https://racurs.example/feed.rss", evidence: .element))
+    }
+
+    @Test func relativeLinksResolveAgainstTheBaseURL() throws {
+        let p = try parse(rss(#"<item><title>t</title><link>/a/b.html</link><enclosure url="../m.mp3" type="audio/mpeg" length="x"/><description>&lt;a href="c.html"&gt;c&lt;/a&gt;</description><content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/">&lt;img src="i.png"&gt;</content:encoded></item>"#),
+                          base: "https://s.example/feeds/rss.xml")
+        #expect(p.items[0].url == "https://s.example/a/b.html")
+        #expect(p.items[0].enclosures == [Enclosure(url: "https://s.example/m.mp3", type: "audio/mpeg", length: nil)])
+        #expect(p.items[0].contentHTML == #"<img src="https://s.example/feeds/i.png">"#)
+    }
+
+    @Test func repeatedGuidsDoNotLoseItems() throws {
+        let p = try Fixture.parse("rss-repeated-guid.xml")
+        #expect(p.items.map(\.title) == ["One", "Two", "Three", "Four"])
+        #expect(Set(p.items.map(\.id)).count == 4)
+        #expect(p.items[0].key == "link:http://e.example/1")
+        #expect(p.items[2].key.hasPrefix("hash:"))
+        // The same document parsed again gives the same ids.
+        #expect(try Fixture.parse("rss-repeated-guid.xml").items.map(\.id) == p.items.map(\.id))
+    }
+
+    @Test func identicalItemsAreKeptWithDistinctIDs() throws {
+        let p = try parse(rss("<item><title>same</title></item><item><title>same</title></item>"))
+        #expect(p.items.count == 2)
+        #expect(p.items[0].id != p.items[1].id)
+    }
+
+    @Test func contentInPlainTextIsEscapedAsHTML() throws {
+        let p = try parse("""
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>
+            <entry><title>t</title><content type="text">a &lt;b&gt; c
+
+            second</content></entry></feed>
+            """)
+        #expect(p.items[0].contentHTML == "<p>a &lt;b&gt; c</p><p>second</p>")
+        #expect(p.items[0].contentText == "a <b> c\n\nsecond")
+    }
+
+    @Test func atom03AndBase64() throws {
+        let p = try parse("""
+            <feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+            <entry><title>t</title><issued>2004-04-20T00:23:47Z</issued><modified>2004-04-20T11:56:34Z</modified>
+            <content type="text/html" mode="base64">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</content></entry></feed>
+            """)
+        #expect(p.feed.format == .atom03)
+        #expect(p.items[0].contentHTML == "Example <b>Atom</b>")
+        #expect(p.items[0].published.map(Timestamp.rfc3339) == "2004-04-20T00:23:47Z")
+        #expect(p.items[0].updated.map(Timestamp.rfc3339) == "2004-04-20T11:56:34Z")
+    }
+}
+
+@Suite struct DateTests {
+    @Test(arguments: [
+        ("Wed, 09 Aug 2023 10:00:00 +0300", "2023-08-09T07:00:00Z"),
+        ("Wed, 09 Aug 2023 10:00:00 GMT", "2023-08-09T10:00:00Z"),
+        ("09 Aug 2023 10:00:00 EST", "2023-08-09T15:00:00Z"),
+        ("Wed, 9 Aug 2023 10:00 PDT", "2023-08-09T17:00:00Z"),
+        ("wed, 09 aug 23 10:00:00 GMT", "2023-08-09T10:00:00Z"),
+        ("Sat, 01 Jan 99 00:00:00 GMT", "1999-01-01T00:00:00Z"),
+        ("Wed, 09 Aug 2023 10:00:00 GMT+7", "2023-08-09T03:00:00Z"),
+        ("Wed, 09 Aug 2023 10:00:00 UTC-05:00", "2023-08-09T15:00:00Z"),
+        ("Wed, 09 Aug 2023 10:00:00 America/Los_Angeles", "2023-08-09T17:00:00Z"),
+        ("Thu, 09 Jan 2023 10:00:00 America/Los_Angeles", "2023-01-09T18:00:00Z"),
+        ("Wed, 09 Aug 2023 10:00:00", "2023-08-09T10:00:00Z"),
+        ("Wednesday, August 9, 2023 10:00 PM", "2023-08-09T22:00:00Z"),
+        ("Wed Aug  9 10:00:00 2023", "2023-08-09T10:00:00Z"),
+        ("9 August 2023", "2023-08-09T00:00:00Z"),
+        ("09-Aug-2023 10:00:00 +0000", "2023-08-09T10:00:00Z"),
+        ("2023-08-09T10:00:00Z", "2023-08-09T10:00:00Z"),
+        ("2023-08-09T10:00:00.123456+02:00", "2023-08-09T08:00:00Z"),
+        ("2023-08-09T10:00+0200", "2023-08-09T08:00:00Z"),
+        ("2023-08-09 10:00:00", "2023-08-09T10:00:00Z"),
+        ("2023-08-09", "2023-08-09T00:00:00Z"),
+        ("2023-08", "2023-08-01T00:00:00Z"),
+        ("2023", "2023-01-01T00:00:00Z"),
+        ("20230809T100000Z", "2023-08-09T10:00:00Z"),
+        ("2024-02-29T00:00:00Z", "2024-02-29T00:00:00Z"),
+    ])
+    func reads(text: String, expected: String) {
+        #expect(DateParser.parse(text).map(Timestamp.rfc3339) == expected)
+    }
+
+    @Test(arguments: ["", "soon", "Wed, 32 Aug 2023 10:00:00 GMT", "2023-02-30", "2023-13-01T00:00:00Z",
+                      "25:00", "Wed, 09 Foo 2023 10:00:00 GMT", "2023-08-09T10:00:00 Mars/Olympus"])
+    func refuses(text: String) {
+        #expect(DateParser.parse(text) == nil)
+    }
+
+    @Test func anUnreadableDateIsNullNotAnError() throws {
+        let p = try parse(rss("<item><title>t</title><pubDate>the other day</pubDate></item>"))
+        #expect(p.items[0].published == nil)
+    }
+}

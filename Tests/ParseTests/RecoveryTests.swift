@@ -1,0 +1,133 @@
+import FeedspoolModel
+import Foundation
+@testable import Parse
+import Testing
+
+/// Broken and hostile documents: what can be read is read, nothing crashes, hangs or balloons.
+@Suite struct RecoveryTests {
+    @Test func bareAmpersandsAndAngleBrackets() throws {
+        let p = try Fixture.parse("broken-bare-ampersand.xml")
+        #expect(p.feed.title == "AT&T News & Views")
+        #expect(p.items.first?.title == "Tom & Jerry")
+        #expect(p.items.first?.url == "http://e.example/?a=1&b=2")
+        #expect(p.items.first?.summary == "5 < 6 and 7 > 3")
+    }
+
+    @Test func undeclaredHTMLEntities() throws {
+        let p = try Fixture.parse("broken-html-entities.xml")
+        #expect(p.feed.title == "Entities here")  // a no-break space is white space in a one-line title
+        #expect(p.items.first?.title == "Café “quoted” … — done")
+        #expect(p.items.first?.summary == "x y &unknownthing; z")
+    }
+
+    @Test func controlCharactersAndNULs() throws {
+        let p = try Fixture.parse("broken-control-chars.xml")
+        #expect(p.feed.title == "Ctl chars here")
+        #expect(p.items.map(\.title) == ["One", "Two"])
+    }
+
+    @Test func unclosedAndMismatchedTagsKeepLaterItems() throws {
+        let unclosed = try Fixture.parse("broken-unclosed.xml")
+        #expect(unclosed.items.map(\.title) == ["First", "Second", "Third"])
+        #expect(unclosed.items.first?.summary == "para bold")
+        #expect(unclosed.items[1].url == "http://e.example/2")
+        let mismatched = try Fixture.parse("broken-mismatched.xml")
+        #expect(mismatched.items.map(\.title) == ["First & best", "Second & later"])
+    }
+
+    @Test func aTruncatedDocumentYieldsTheItemsItCompleted() throws {
+        let full = try Fixture.bytes("../../../Examples/feeds/racurs.xml")
+        let text = String(decoding: full, as: UTF8.self)
+        let cut = text.range(of: "Kyiv city council")!.lowerBound
+        let p = try FeedParser.parse(Array(text[..<cut].utf8), options: ParseOptions(feedID: "t"))
+        #expect(p.items.count == 2)
+        #expect(p.items[0].title == "Grain terminal on the Dnipro reopens after six weeks of repairs")
+        #expect(p.items[0].contentText?.contains("Insurers have not yet agreed") == true)
+        #expect(p.items[1].title == "City council approves new night bus routes")
+    }
+
+    @Test(arguments: [60, 100, 1000, 3000])
+    func cutAnywhereNeverFails(at length: Int) throws {
+        let full = try Fixture.bytes("../../../Examples/feeds/bunatimes.xml")
+        let p = try FeedParser.parse(Array(full.prefix(length)), options: ParseOptions(feedID: "t"))
+        #expect(p.feed.format == .rss20)
+    }
+
+    @Test func externalEntitiesAreNeverRead() throws {
+        let p = try Fixture.parse("hostile-xxe.xml")
+        let hostname = (try? String(contentsOfFile: "/etc/hostname", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(p.feed.title == "XXE")
+        #expect(p.items.first?.title == "Hello from the DTD")
+        if let hostname, !hostname.isEmpty {
+            let leaked = [p.feed.title, p.items.first?.title, p.items.first?.summary].compactMap { $0 }
+                .contains { $0.contains(hostname) }
+            #expect(!leaked)
+        }
+        #expect(p.items.first?.summary == nil)
+    }
+
+    @Test func billionLaughsStaysSmallAndQuick() throws {
+        let started = ContinuousClock.now
+        let p = try Fixture.parse("hostile-billion-laughs.xml")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect((p.items.first?.title?.utf8.count ?? 0) <= 1 << 20)
+        #expect(p.items.last?.title == "after")
+        #expect(p.problems.contains { $0.contains("entity expansion limit") })
+    }
+
+    @Test func deepNestingDoesNotCrash() throws {
+        let depth = 100_000
+        let doc = rss("<item><title>deep</title><description>" + String(repeating: "<x>", count: depth) + "</description></item>")
+        let p = try parse(doc)
+        #expect(p.feed.format == .rss20)
+    }
+
+    @Test func hugeFieldsAreCapped() throws {
+        let big = String(repeating: "A", count: 9 << 20)
+        let p = try parse(rss("<item><title>t</title><description>\(big)</description></item>"))
+        #expect((p.items.first?.summary?.utf8.count ?? 0) <= 8 << 20)
+    }
+
+    @Test func documentsOverTheLimitAreRefused() {
+        #expect(throws: ParseError.tooLarge(limit: 100)) {
+            try FeedParser.parse(Array(rss("<item><title>x</title></item>").utf8), options: ParseOptions(maxBytes: 100))
+        }
+    }
+
+    @Test(arguments: [
+        ("not-a-feed.html", "the document element is <html>, not <rss>, <rdf:RDF> or <feed>"),
+    ])
+    func nonFeedsAreRefused(file: String, reason: String) {
+        #expect(throws: ParseError.notAFeed(reason: reason)) { try Fixture.parse(file) }
+    }
+
+    @Test func emptyAndNonFeedJSONAreRefused() {
+        #expect(throws: ParseError.self) { try parse("") }
+        #expect(throws: ParseError.self) { try parse("   \n ") }
+        #expect(throws: ParseError.self) { try parse("{\"hello\": 1}") }
+        #expect(throws: ParseError.self) { try parse("just some text") }
+    }
+
+    @Test func randomBytesNeverCrash() throws {
+        var rng = SplitMix(seed: 42)
+        for _ in 0..<300 {
+            let n = Int(rng.next() % 2000)
+            var bytes = Array("<rss><channel><item><title>".utf8)
+            for _ in 0..<n { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+            _ = try? FeedParser.parse(bytes)
+        }
+    }
+}
+
+/// A small deterministic generator, so random-input tests repeat exactly.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
