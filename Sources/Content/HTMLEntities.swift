@@ -19,6 +19,49 @@ public enum HTMLEntities {
     /// The text a named reference stands for, e.g. `lookup("eacute")` is "é"; `nil` if unknown.
     public static func lookup(_ name: String) -> String? { byName[name] }
 
+    /// The same table keyed by names packed into 60 bits (10 characters at most:
+    /// nearly every name), with UTF-8 values: a lookup without a String.
+    private static let byPackedName: [UInt64: [UInt8]] = {
+        var map: [UInt64: [UInt8]] = [:]
+        for (name, value) in byName {
+            let key = pack(Array(name.utf8)[...])
+            if key != 0 { map[key] = Array(value.utf8) }
+        }
+        return map
+    }()
+
+    /// Packs a name of letters and digits, case-sensitively, six bits a character; 0 if it does not fit.
+    @inline(__always) private static func pack(_ name: ArraySlice<UInt8>) -> UInt64 {
+        guard name.count <= 10 else { return 0 }
+        var key: UInt64 = 0
+        for c in name {
+            let v: UInt64
+            if c >= 0x61 && c <= 0x7A { v = UInt64(c - 0x61 + 1) }
+            else if c >= 0x41 && c <= 0x5A { v = UInt64(c - 0x41 + 27) }
+            else if c >= 0x30 && c <= 0x39 { v = UInt64(c - 0x30 + 53) }
+            else { return 0 }
+            key = key << 6 | v
+        }
+        return key
+    }
+
+    /// UTF-8 of a named reference given as bytes; `nil` if unknown.
+    public static func lookup(bytes name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        if name.count <= 10 {
+            var key: UInt64 = 0
+            for c in name {
+                let v: UInt64
+                if c >= 0x61 && c <= 0x7A { v = UInt64(c - 0x61 + 1) }
+                else if c >= 0x41 && c <= 0x5A { v = UInt64(c - 0x41 + 27) }
+                else if c >= 0x30 && c <= 0x39 { v = UInt64(c - 0x30 + 53) }
+                else { return nil }
+                key = key << 6 | v
+            }
+            return byPackedName[key]
+        }
+        return byName[String(decoding: name, as: UTF8.self)].map { Array($0.utf8) }
+    }
+
     /// The scalar a numeric reference's code point stands for, with the HTML
     /// fix-ups: NUL, surrogates and out-of-range values become U+FFFD, and
     /// 0x80–0x9F are read as windows-1252 (`&#146;` is ’).
@@ -53,6 +96,12 @@ public enum HTMLEntities {
     /// returns how many bytes it spans and what it decodes to, or `nil` when
     /// the `&` starts no reference (it is then a literal ampersand).
     static func reference(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
+        guard let (n, bytes) = referenceBytes(in: buf, at: start) else { return nil }
+        return (n, String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// As `reference(in:at:)`, with the decoded text as UTF-8.
+    static func referenceBytes(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, [UInt8])? {
         var i = start + 1
         guard i < buf.count else { return nil }
         if buf[i] == UInt8(ascii: "#") {
@@ -77,20 +126,18 @@ public enum HTMLEntities {
             }
             guard digits > 0 else { return nil }
             if i < buf.count, buf[i] == UInt8(ascii: ";") { i += 1 }
-            return (i - start, String(Character(scalar(forCodePoint: value))))
+            return (i - start, Array(String(Character(scalar(forCodePoint: value))).utf8))
         }
         var j = i
         while j < buf.count, j - i < 40, isAlnum(buf[j]) { j += 1 }
         guard j > i else { return nil }
         let nameBuf = UnsafeBufferPointer(rebasing: buf[i..<j])
         if j < buf.count, buf[j] == UInt8(ascii: ";") {
-            if let v = common(nameBuf) ?? byName[String(decoding: nameBuf, as: UTF8.self)] {
-                return (j + 1 - start, v)
-            }
+            if let v = lookup(bytes: nameBuf) { return (j + 1 - start, v) }
             return nil
         }
         // Legacy references without a semicolon, only the ones everybody writes.
-        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, v) }
+        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, Array(v.utf8)) }
         return nil
     }
 

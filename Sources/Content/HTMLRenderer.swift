@@ -57,7 +57,11 @@ public enum Sanitizer {
     /// also mailto, tel and ftp. `javascript:`, `data:` and the rest are refused,
     /// also when disguised with whitespace, control characters or case.
     public static func isAllowedURL(_ value: String, isLink: Bool) -> Bool {
-        guard let scheme = URLText.scheme(of: value) else { return true }  // relative
+        isAllowed(scheme: URLText.scheme(of: value), isLink: isLink)
+    }
+
+    static func isAllowed(scheme: String?, isLink: Bool) -> Bool {
+        guard let scheme else { return true }  // relative
         switch scheme {
         case "http", "https": return true
         case "mailto", "tel", "ftp": return isLink
@@ -69,6 +73,14 @@ public enum Sanitizer {
 private let lt = UInt8(ascii: "<"), gt = UInt8(ascii: ">"), amp = UInt8(ascii: "&")
 private let slash = UInt8(ascii: "/"), bang = UInt8(ascii: "!"), question = UInt8(ascii: "?")
 private let quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'"), equals = UInt8(ascii: "=")
+
+/// 0: a byte copied as it is; 1: a space; 2: anything that needs a look
+/// (`& < >`, other white space and controls, and the bytes of U+00A0).
+private let byteKind: [UInt8] = (0...255).map { b -> UInt8 in
+    if b == 0x20 { return 1 }
+    if b < 0x20 || b == 0x26 || b == 0x3C || b == 0x3E || b == 0xC2 || b == 0xA0 { return 2 }
+    return 0
+}
 
 @inline(__always) private func isSpace(_ c: UInt8) -> Bool {
     c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0C
@@ -88,6 +100,8 @@ private struct Renderer {
     var pendingBreak = 0
     /// Allowed elements open in `html`, innermost last.
     var open: [UInt64] = []
+    /// Reused for attribute values, so that sanitizing a tag allocates nothing.
+    var scratch: [UInt8] = []
     /// Inside a dropped element: its name and how deeply it nests.
     var dropKey: UInt64 = 0
     var dropDepth = 0
@@ -253,19 +267,37 @@ private struct Renderer {
     mutating func emitText(_ start: Int, _ end: Int) {
         var i = start
         while i < end {
+            // Fast path: a run of bytes that need no escaping, decoding or collapsing.
+            // A single space between two plain bytes is plain too, so runs span sentences.
+            var j = i
+            while j < end {
+                let kind = byteKind[Int(input[j])]
+                if kind == 0 { j += 1; continue }
+                if kind == 1, j > i, j + 1 < end, byteKind[Int(input[j + 1])] == 0 { j += 2; continue }
+                break
+            }
+            if j > i {
+                let run = UnsafeBufferPointer(rebasing: input[i..<j])
+                if wantHTML { html.append(contentsOf: run) }
+                if wantText {
+                    textByte(run[0])  // settles pending space or break
+                    if run.count > 1 { text.append(contentsOf: UnsafeBufferPointer(rebasing: run[1...])) }
+                }
+                i = j
+                if i >= end { break }
+            }
             let c = input[i]
             if c == amp {
-                if let (len, value) = HTMLEntities.reference(in: input, at: i), i + len <= end {
+                if let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
                     if wantHTML {
-                        if value == "<" || value == ">" || value == "&" || value == "\"" {
+                        if value.count == 1 && (value[0] == lt || value[0] == gt || value[0] == amp || value[0] == quote) {
                             html.append(contentsOf: input[i..<(i + len)])  // already escaped: keep as written
                         } else {
                             appendEscaped(value, to: &html)
                         }
                     }
                     if wantText {
-                        for b in value.utf8 { textByte(b) }
-                        // U+00A0 (no-break space) counts as space in plain text.
+                        for b in value { textByte(b) }  // U+00A0 (no-break space) becomes a space there
                     }
                     i += len
                     continue
@@ -312,21 +344,18 @@ private struct Renderer {
     mutating func writeStartTag(_ key: UInt64, attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)]) {
         html.append(lt)
         appendName(key)
-        let own = HTMLTags.elementAttributes[key]
-        var seen: [UInt64] = []
-        for a in attrs {
-            guard a.key != 0, !seen.contains(a.key) else { continue }
-            guard HTMLTags.globalAttributes.contains(a.key) || own?.contains(a.key) == true else { continue }
-            seen.append(a.key)
-            var value = decodeAttribute(a.valueStart, a.valueEnd)
-            if HTMLTags.urlAttributes.contains(a.key) {
-                guard let url = checkedURL(value, isLink: a.key == HTMLTags.href) else { continue }
-                value = url
+        for (k, a) in attrs.enumerated() {
+            guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(on: key) else { continue }
+            if k > 0 && attrs[0..<k].contains(where: { $0.key == a.key }) { continue }  // first one wins
+            decodeAttribute(a.valueStart, a.valueEnd, into: &scratch)
+            if policy.isURL {
+                guard checkURL(&scratch, isLink: a.key == HTMLTags.href) else { continue }
             }
             html.append(0x20)
             appendName(a.key)
-            html.append(contentsOf: "=\"".utf8)
-            appendEscaped(value, to: &html)
+            html.append(equals)
+            html.append(quote)
+            appendEscaped(scratch, to: &html)
             html.append(quote)
         }
         html.append(gt)
@@ -339,43 +368,56 @@ private struct Renderer {
         html.append(gt)
     }
 
+    /// Writes the name a packed key stands for (see `packName`), without allocating.
     mutating func appendName(_ key: UInt64) {
-        var chars: [UInt8] = []
+        var count = 0
         var k = key
-        while k != 0 {
-            let v = UInt8(k & 63)
-            chars.append(v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-"))
-            k >>= 6
+        while k != 0 { k >>= 6; count += 1 }
+        for i in stride(from: count - 1, through: 0, by: -1) {
+            let v = UInt8((key >> UInt64(6 * i)) & 63)
+            html.append(v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-"))
         }
-        html.append(contentsOf: chars.reversed())
     }
 
-    func decodeAttribute(_ start: Int, _ end: Int) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(end - start)
+    /// An attribute value with its character references decoded, into `out` (cleared first).
+    func decodeAttribute(_ start: Int, _ end: Int, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
         var i = start
         while i < end {
-            if input[i] == amp, let (len, value) = HTMLEntities.reference(in: input, at: i), i + len <= end {
-                out.append(contentsOf: value.utf8)
+            if input[i] == amp, let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
+                out.append(contentsOf: value)
                 i += len
             } else {
                 if input[i] != 0 { out.append(input[i]) }
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The URL to write for an attribute value, absolute where a base is known; `nil` to drop it.
-    func checkedURL(_ raw: String, isLink: Bool) -> String? {
-        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard Sanitizer.isAllowedURL(value, isLink: isLink) else { return nil }
-        return URLText.resolve(value, against: baseURL)
+    /// Checks a URL attribute value in place: trims it, refuses a disallowed
+    /// scheme (returns false), and makes a relative one absolute when there is a base.
+    func checkURL(_ value: inout [UInt8], isLink: Bool) -> Bool {
+        var start = 0, end = value.count
+        while start < end, value[start] <= 0x20 { start += 1 }
+        while end > start, value[end - 1] <= 0x20 { end -= 1 }
+        if start > 0 || end < value.count { value = Array(value[start..<end]) }
+        let scheme = URLText.schemeKind(of: value)
+        switch scheme {
+        case .relative, .http: break
+        case .linkOnly: if !isLink { return false }
+        case .other: return false
+        }
+        if scheme == .relative, let baseURL {
+            value = Array(URLText.resolve(String(decoding: value, as: UTF8.self), against: baseURL).utf8)
+        }
+        return true
     }
 }
 
-private func appendEscaped(_ s: String, to out: inout [UInt8]) {
-    for b in s.utf8 {
+private func appendEscaped(_ s: String, to out: inout [UInt8]) { appendEscaped(s.utf8, to: &out) }
+
+private func appendEscaped<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+    for b in bytes {
         switch b {
         case amp: out.append(contentsOf: "&amp;".utf8)
         case lt: out.append(contentsOf: "&lt;".utf8)

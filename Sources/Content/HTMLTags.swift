@@ -94,6 +94,25 @@ enum HTMLTags {
         return m
     }()
 
+    /// Where an attribute may appear, and whether it holds a URL: one lookup per attribute.
+    struct AttributePolicy {
+        var global: Bool
+        var elements: Set<UInt64>
+        var isURL: Bool
+
+        @inline(__always) func isAllowed(on element: UInt64) -> Bool { global || elements.contains(element) }
+    }
+
+    static let attributePolicy: [UInt64: AttributePolicy] = {
+        var m: [UInt64: AttributePolicy] = [:]
+        for a in globalAttributes { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].global = true }
+        for (element, attrs) in elementAttributes {
+            for a in attrs { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].elements.insert(element) }
+        }
+        for a in urlAttributes { m[a]?.isURL = true }
+        return m
+    }()
+
     /// Attributes whose value is a URL: checked against the scheme allowlist and made absolute.
     static let urlAttributes: Set<UInt64> = Set(["href", "src", "cite", "poster"].map(packName))
     static let href = packName("href")

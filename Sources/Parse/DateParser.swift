@@ -1,3 +1,4 @@
+import Content
 import FeedspoolModel
 import Foundation
 
@@ -7,14 +8,19 @@ import Foundation
 /// A date without a zone is taken as UTC. Anything it cannot read is `nil`,
 /// never an error: a bad date must not cost an item.
 public enum DateParser {
-    public static func parse(_ raw: String) -> Date? {
-        let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !s.isEmpty, s.utf8.count < 100 else { return nil }
-        let bytes = Array(s.utf8)
+    public static func parse(_ raw: String) -> Date? { parse(bytes: Array(raw.utf8)) }
+
+    /// Reads a date from UTF-8 bytes (surrounding white space allowed).
+    public static func parse(bytes raw: [UInt8]) -> Date? {
+        var start = 0, end = raw.count
+        while start < end, TextBytes.isSpace(raw[start]) { start += 1 }
+        while end > start, TextBytes.isSpace(raw[end - 1]) { end -= 1 }
+        guard end > start, end - start < 100 else { return nil }
+        let bytes = start == 0 && end == raw.count ? raw : Array(raw[start..<end])
         if bytes.count >= 4, bytes[0...3].allSatisfy(isDigit) {
             if let d = iso8601(bytes) { return d }
         }
-        return loose(s)
+        return loose(bytes)
     }
 
     // MARK: ISO 8601 / RFC 3339 / W3CDTF
@@ -61,8 +67,7 @@ public enum DateParser {
             while i < b.count, b[i] == 0x20 { i += 1 }
         }
         if i < b.count {
-            let rest = String(decoding: b[i...], as: UTF8.self)
-            guard let z = zoneOffset(rest) else { return nil }
+            guard let z = zoneOffset(b[i...]) else { return nil }
             offset = z
         }
         return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)
@@ -89,51 +94,51 @@ public enum DateParser {
         "acst": 570, "acdt": 630, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
     ]
 
-    private static func loose(_ s: String) -> Date? {
+    /// RFC 822 and other word-ordered dates, tokenized on bytes (this runs once per item).
+    private static func loose(_ b: [UInt8]) -> Date? {
         var year: Int64?, month: Int64?, day: Int64?
         var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0
         var offset: Zone?
         var pm: Bool?
         var numbers: [(value: Int64, digits: Int)] = []
-        let separators = CharacterSet(charactersIn: " ,\t\n\r")
-        for raw in s.components(separatedBy: separators) where !raw.isEmpty {
-            var token = raw
-            if token.hasSuffix(".") { token.removeLast() }
-            let lower = token.lowercased()
-            if lower.contains(":") && lower.first.map({ $0.isNumber }) == true {
-                // A time, maybe with its zone glued on: 04:00:00, 4:05, 10:00:00+0200, 10:00:00Z
-                var timePart = Substring(lower)
-                if let z = lower.firstIndex(where: { $0 == "+" || $0 == "-" || $0 == "z" }) {
-                    timePart = lower[..<z]
-                    guard let zo = zoneOffset(String(lower[z...])) else { return nil }
-                    offset = zo
+        var i = 0
+        while i < b.count {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x2C || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+            guard i < b.count else { break }
+            var j = i
+            while j < b.count, b[j] != 0x20, b[j] != 0x2C, b[j] != 0x09, b[j] != 0x0A, b[j] != 0x0D { j += 1 }
+            var end = j
+            if end > i + 1, b[end - 1] == 0x2E { end -= 1 }  // "Aug." "p.m."
+            let token = b[i..<end]
+            i = j
+            let first = token.first!
+            if isDigit(first) {
+                if token.contains(0x3A) {  // a time, maybe with its zone glued on
+                    guard let t = time(token) else { return nil }
+                    (hour, minute, second) = (t.0, t.1, t.2)
+                    if let z = t.3 { offset = z }
+                } else if token.allSatisfy(isDigit), token.count <= 8 {
+                    numbers.append((token.reduce(0) { $0 * 10 + Int64($1 - 48) }, token.count))
+                } else if let ordinal = ordinalDay(token) {
+                    numbers.append((ordinal, 2))
+                } else if let dmy = dashedDate(token) {
+                    (day, month, year) = (dmy.0, dmy.1, dmy.2)
+                } else {
+                    return nil
                 }
-                let parts = timePart.split(separator: ":", omittingEmptySubsequences: false)
-                guard parts.count >= 2, parts.count <= 3,
-                    let h = Int64(parts[0]), let m = Int64(parts[1])
-                else { return nil }
-                hour = h
-                minute = m
-                if parts.count == 3 {
-                    guard let sec = Int64(parts[2].split(separator: ".").first ?? "") else { return nil }
-                    second = sec
-                }
-            } else if let m = months[lower] {
-                month = m
-            } else if dayNames.contains(lower) {
                 continue
-            } else if lower == "am" || lower == "a.m" {
+            }
+            let word = lowercaseWord(token)
+            if let m = monthNumbers[word] {
+                month = m
+            } else if dayWords.contains(word) {
+                continue
+            } else if word == packWord("am") || word == packWord("a.m") {
                 pm = false
-            } else if lower == "pm" || lower == "p.m" {
+            } else if word == packWord("pm") || word == packWord("p.m") {
                 pm = true
-            } else if let v = Int64(lower), lower.allSatisfy(\.isNumber) {
-                numbers.append((v, lower.count))
             } else if let z = zoneOffset(token) {
                 offset = z
-            } else if let ordinal = ordinalDay(lower) {
-                numbers.append((ordinal, 2))
-            } else if lower.contains("-"), let dmy = dashedDate(lower) {
-                (day, month, year) = (dmy.0, dmy.1, dmy.2)
             } else {
                 return nil
             }
@@ -155,17 +160,76 @@ public enum DateParser {
         return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset ?? .fixed(0))
     }
 
-    private static func ordinalDay(_ s: String) -> Int64? {
-        for suffix in ["st", "nd", "rd", "th"] where s.hasSuffix(suffix) {
-            return Int64(s.dropLast(2))
+    /// `H:MM[:SS[.fff]]` with an optional zone glued on (`10:00:00Z`, `10:00+0200`).
+    private static func time(_ t: ArraySlice<UInt8>) -> (Int64, Int64, Int64, Zone?)? {
+        var parts: [Int64] = []
+        var value: Int64 = 0, digits = 0
+        var i = t.startIndex
+        var zone: Zone?
+        while i < t.endIndex {
+            let c = t[i]
+            if isDigit(c) {
+                value = value * 10 + Int64(c - 48); digits += 1
+                guard digits <= 2 else { return nil }
+            } else if c == 0x3A {
+                guard digits > 0 else { return nil }
+                parts.append(value); value = 0; digits = 0
+            } else if c == 0x2E {  // fraction of a second: skip its digits
+                i += 1
+                while i < t.endIndex, isDigit(t[i]) { i += 1 }
+                continue
+            } else {
+                guard let z = zoneOffset(t[i...]) else { return nil }
+                zone = z
+                break
+            }
+            i += 1
         }
-        return nil
+        if digits > 0 { parts.append(value) }
+        guard parts.count == 2 || parts.count == 3 else { return nil }
+        return (parts[0], parts[1], parts.count == 3 ? parts[2] : 0, zone)
+    }
+
+    /// A word of up to 12 letters (and '.') packed case-insensitively, for table lookups without Strings.
+    private static func lowercaseWord(_ t: ArraySlice<UInt8>) -> UInt64 {
+        guard t.count <= 12 else { return 0 }
+        var key: UInt64 = 0
+        for c in t {
+            let l = c | 0x20
+            let v: UInt64
+            if l >= 0x61 && l <= 0x7A { v = UInt64(l - 0x60) } else if c == 0x2E { v = 27 } else { return 0 }
+            key = key << 5 | v
+        }
+        return key
+    }
+
+    private static func packWord(_ s: String) -> UInt64 { lowercaseWord(ArraySlice(s.utf8)) }
+
+    private static let monthNumbers: [UInt64: Int64] = {
+        var m: [UInt64: Int64] = [:]
+        for (k, v) in months { m[packWord(k)] = v }
+        return m
+    }()
+
+    private static let dayWords: Set<UInt64> = Set(dayNames.map(packWord))
+
+    private static func ordinalDay(_ t: ArraySlice<UInt8>) -> Int64? {
+        guard t.count >= 3, t.count <= 4 else { return nil }
+        let suffix = lowercaseWord(t.suffix(2))
+        guard [packWord("st"), packWord("nd"), packWord("rd"), packWord("th")].contains(suffix) else { return nil }
+        let digits = t.dropLast(2)
+        guard digits.allSatisfy(isDigit) else { return nil }
+        return digits.reduce(0) { $0 * 10 + Int64($1 - 48) }
     }
 
     /// `10-jun-2003` style dates.
-    private static func dashedDate(_ s: String) -> (Int64, Int64, Int64)? {
-        let p = s.split(separator: "-")
-        guard p.count == 3, let d = Int64(p[0]), let m = months[String(p[1])], var y = Int64(p[2]) else { return nil }
+    private static func dashedDate(_ t: ArraySlice<UInt8>) -> (Int64, Int64, Int64)? {
+        let p = t.split(separator: 0x2D)
+        guard p.count == 3, p[0].allSatisfy(isDigit), p[2].allSatisfy(isDigit), !p[0].isEmpty, !p[2].isEmpty,
+            let m = monthNumbers[lowercaseWord(p[1])]
+        else { return nil }
+        let d = p[0].reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
+        var y = p[2].reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
         if p[2].count == 2 { y += y < 50 ? 2000 : 1900 }
         return (d, m, y)
     }
@@ -177,26 +241,43 @@ public enum DateParser {
         case region(TimeZone)
     }
 
-    /// The zone of `Z`, `+0700`, `-07:00`, `+7`,
-    /// `GMT+7`, `UTC-05:00`, a named zone, or an IANA name (`America/Los_Angeles`).
-    static func zoneOffset(_ token: String) -> Zone? {
-        let t = token.trimmingCharacters(in: .whitespaces)
-        let lower = t.lowercased()
-        if let m = zones[lower] { return .fixed(m * 60) }
-        if t.contains("/"), let tz = TimeZone(identifier: t) { return .region(tz) }
-        var body = Substring(lower)
-        for prefix in ["gmt", "utc", "ut"] where body.hasPrefix(prefix) && body.count > prefix.count {
-            body = body.dropFirst(prefix.count)
-            break
+    /// Named zones by packed lowercase name, offset in seconds.
+    private static let zoneSeconds: [UInt64: Int64] = {
+        var m: [UInt64: Int64] = [:]
+        for (k, v) in zones { m[packWord(k)] = v * 60 }
+        return m
+    }()
+
+    /// The zone of `Z`, `+0700`, `-07:00`, `+7`, `GMT+7`, `UTC-05:00`, a named
+    /// zone (`EST`), or an IANA name (`America/Los_Angeles`).
+    static func zoneOffset(_ token: ArraySlice<UInt8>) -> Zone? {
+        var t = token
+        while let f = t.first, TextBytes.isSpace(f) { t = t.dropFirst() }
+        while let l = t.last, TextBytes.isSpace(l) { t = t.dropLast() }
+        guard let first = t.first else { return nil }
+        if first != 0x2B && first != 0x2D {  // not '+' or '-'
+            if let seconds = zoneSeconds[lowercaseWord(t)] { return .fixed(seconds) }
+            if t.contains(0x2F) {
+                return TimeZone(identifier: String(decoding: t, as: UTF8.self)).map { .region($0) }
+            }
+            // GMT+7, UTC-05:00, UT+1
+            var letters = 0
+            while letters < t.count, (t[t.startIndex + letters] | 0x20) >= 0x61, (t[t.startIndex + letters] | 0x20) <= 0x7A { letters += 1 }
+            guard letters > 0, letters < t.count, [packWord("gmt"), packWord("utc"), packWord("ut")].contains(lowercaseWord(t.prefix(letters))) else {
+                return nil
+            }
+            t = t.dropFirst(letters)
         }
-        guard let sign = body.first, sign == "+" || sign == "-" else { return nil }
-        let digits = body.dropFirst().filter { $0 != ":" }
-        guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy(\.isNumber), let v = Int64(digits) else { return nil }
+        guard let sign = t.first, sign == 0x2B || sign == 0x2D else { return nil }
+        let digits = t.dropFirst().filter { $0 != 0x3A }
+        guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy(isDigit) else { return nil }
+        let v = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
         let (h, m) = digits.count <= 2 ? (v, Int64(0)) : (v / 100, v % 100)
         guard h <= 14, m < 60 else { return nil }
         let minutes = h * 60 + m
-        return .fixed((sign == "-" ? -minutes : minutes) * 60)
+        return .fixed((sign == 0x2D ? -minutes : minutes) * 60)
     }
+
 
     private static func make(
         year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64, offset: Zone

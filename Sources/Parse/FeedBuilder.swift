@@ -19,6 +19,7 @@ struct CapturedText {
     var base: URL?
 
     var string: String { String(decoding: bytes, as: UTF8.self) }
+    var trimmed: String { TextBytes.trimmed(bytes) }
 }
 
 /// Builds the feed and its items from SAX events (RSS 0.9x/1.0/2.0, Atom 0.3/1.0
@@ -428,11 +429,17 @@ final class FeedBuilder {
         if c.base64 {
             // Decoded base64 is read as HTML when it is text at all, else dropped.
             let decoded = Data(base64Encoded: text.string, options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? []
-            guard String(validatingUTF8: decoded.map { CChar(bitPattern: $0) } + [0]) != nil else { return }
+            guard String(validating: decoded, as: UTF8.self) != nil else { return }
             text.bytes = decoded
             text.mode = .html
         }
-        let plain = text.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Content bodies can be large: only short fields become trimmed strings.
+        let plain: String
+        switch c.target {
+        case .content, .description, .title: plain = TextBytes.hasText(text.bytes) ? "x" : ""
+        case .published, .updated: plain = ""  // dates are read from the bytes
+        default: plain = TextBytes.trimmed(text.bytes)
+        }
         if c.owner == .person {
             if case .personName = c.target, person?.name == nil, !plain.isEmpty { person?.name = plain }
             if case .personEmail = c.target, person?.email == nil, !plain.isEmpty { person?.email = plain }
@@ -478,9 +485,11 @@ final class FeedBuilder {
                 if inItem { if draft?.atomID == nil { draft?.atomID = plain } } else if feedID == nil { feedID = plain }
             }
         case .published(let p):
-            if let d = DateParser.parse(plain), inItem, draft?.published == nil || p < draft!.published!.1 { draft?.published = (d, p) }
+            if inItem, draft?.published == nil || p < draft!.published!.1, let d = DateParser.parse(bytes: text.bytes) {
+                draft?.published = (d, p)
+            }
         case .updated(let p):
-            guard let d = DateParser.parse(plain) else { return }
+            guard let d = DateParser.parse(bytes: text.bytes) else { return }
             if inItem {
                 if draft?.updated == nil || p < draft!.updated!.1 { draft?.updated = (d, p) }
             } else if feedUpdated == nil || p < feedUpdated!.1 {
@@ -548,7 +557,7 @@ final class FeedBuilder {
     /// HTML is rendered, plain text is trimmed.
     static func paragraphs(_ t: CapturedText) -> String {
         switch t.mode {
-        case .text: return t.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .text: return t.trimmed
         case .html, .xhtml:
             var bytes = t.bytes
             return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text
@@ -557,6 +566,21 @@ final class FeedBuilder {
 
     /// Whitespace runs to one space, trimmed.
     static func collapse(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) {
+            var out: [UInt8] = []
+            out.reserveCapacity(s.utf8.count)
+            var space = false
+            for b in s.utf8 {
+                if TextBytes.isSpace(b) || b == 0x0B {
+                    space = true
+                } else {
+                    if space && !out.isEmpty { out.append(0x20) }
+                    space = false
+                    out.append(b)
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
         var out = ""
         out.reserveCapacity(s.utf8.count)
         var space = false
@@ -576,14 +600,16 @@ final class FeedBuilder {
     /// "Name <mail@x>", else the value itself.
     static func authorName(_ raw: String) -> String? {
         let s = collapse(raw)
-        guard !s.isEmpty else { return nil }
-        if let open = s.firstIndex(of: "("), s.hasSuffix(")") {
-            let inner = s[s.index(after: open)..<s.index(before: s.endIndex)].trimmingCharacters(in: .whitespaces)
+        let b = Array(s.utf8)
+        guard let last = b.last else { return nil }
+        if last == UInt8(ascii: ")"), let open = b.firstIndex(of: UInt8(ascii: "(")) {
+            let inner = TextBytes.trimmed(Array(b[(open + 1)..<(b.count - 1)]))
             if !inner.isEmpty { return inner }
         }
-        if let lt = s.firstIndex(of: "<"), s.hasSuffix(">"), lt > s.startIndex {
-            let name = s[..<lt].trimmingCharacters(in: .whitespaces)
-            if !name.isEmpty { return name.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        if last == UInt8(ascii: ">"), let lt = b.firstIndex(of: UInt8(ascii: "<")), lt > 0 {
+            let name = Array(b[..<lt]).filter { $0 != UInt8(ascii: "\"") }
+            let trimmed = TextBytes.trimmed(name)
+            if !trimmed.isEmpty { return trimmed }
         }
         return s
     }

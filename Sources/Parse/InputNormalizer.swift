@@ -43,10 +43,51 @@ struct InputNormalizer {
             let pending = carry
             carry = []
             pending.withUnsafeBytes { decode($0, final: false) }
+        } else if case .utf8 = decoder, decoded.isEmpty, carry.isEmpty, Self.isCleanUTF8(chunk) {
+            // The common case: nothing to decode, so the repair step reads the chunk in place.
+            markMultibyteSeen(chunk)
+            let rest = repair.run(chunk.assumingMemoryBound(to: UInt8.self), into: &out, final: false)
+            decoded.append(contentsOf: rest)
+            return
         } else {
             decode(chunk, final: false)
         }
         repair.run(&decoded, into: &out, final: false)
+    }
+
+    /// Whether the bytes are complete, valid UTF-8 with no character XML forbids
+    /// (a chunk that `appendUTF8` would copy unchanged).
+    static func isCleanUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+        let n = b.count
+        var i = 0
+        while i < n {
+            i = ByteScan.nextNonPrintableASCII(b, from: i, to: n)
+            guard i < n else { return true }
+            let c = b[i]
+            let need: Int
+            var v: UInt32
+            var minimum: UInt32
+            switch c {
+            case 0xC2...0xDF: need = 1; v = UInt32(c & 0x1F); minimum = 0x80
+            case 0xE0...0xEF: need = 2; v = UInt32(c & 0x0F); minimum = 0x800
+            case 0xF0...0xF4: need = 3; v = UInt32(c & 0x07); minimum = 0x10000
+            default: return false
+            }
+            guard i + need < n else { return false }
+            for k in 1...need {
+                let d = b[i + k]
+                guard d & 0xC0 == 0x80 else { return false }
+                v = v << 6 | UInt32(d & 0x3F)
+            }
+            guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v), v != 0xFFFE, v != 0xFFFF else { return false }
+            i += need + 1
+        }
+        return true
+    }
+
+    /// Once a multi-byte sequence was seen the document is UTF-8 for good (see `appendUTF8`).
+    private mutating func markMultibyteSeen(_ chunk: UnsafeRawBufferPointer) {
+        if case .utf8(false) = decoder, chunk.contains(where: { $0 >= 0x80 }) { decoder = .utf8(sawMultibyte: true) }
     }
 
     mutating func finish(into out: inout [UInt8]) {
@@ -173,10 +214,16 @@ struct InputNormalizer {
         var i = input.startIndex
         let end = input.endIndex
         while i < end {
+            // Fast path: a run of printable ASCII (and tab/newline) is copied whole.
+            let j = ByteScan.nextNonPrintableASCII(UnsafeRawBufferPointer(rebasing: input), from: i - input.startIndex, to: end - input.startIndex) + input.startIndex
+            if j > i {
+                decoded.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[i..<j]))
+                i = j
+                if i >= end { break }
+            }
             let b = input[i]
             if b < 0x80 {
-                if b >= 0x20 || b == 0x09 || b == 0x0A || b == 0x0D { decoded.append(b) }
-                i += 1
+                i += 1  // a control character XML forbids
                 continue
             }
             let need: Int

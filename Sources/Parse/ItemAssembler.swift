@@ -34,10 +34,10 @@ enum ItemAssembler {
             case .html, .xhtml:
                 var bytes = content.bytes
                 let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true)
-                item.contentHTML = r.html.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
+                item.contentHTML = TextBytes.trimmed(r.html).nilIfEmpty
                 item.contentText = r.text.nilIfEmpty
             case .text:
-                let text = content.string.trimmingCharacters(in: .whitespacesAndNewlines)
+                let text = content.trimmed
                 item.contentHTML = textAsHTML(text).nilIfEmpty
                 item.contentText = text.nilIfEmpty
             }
@@ -84,29 +84,32 @@ enum ItemAssembler {
             if let l = it.url { linkCount[l, default: 0] += 1 }
         }
         var seen = Set<String>()
-        var kept: [Item] = []
-        kept.reserveCapacity(items.count)
-        for var it in items {
-            if let g = it.guid, guidCount[g] == 1 {
-                it.key = "guid:" + g
-            } else if let l = it.url, linkCount[l] == 1 {
-                it.key = "link:" + l
-            } else {
-                var h = SHA256()
-                for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.contentText ?? it.summary] {
-                    h.update(part ?? "")
-                    h.update([0])
-                }
-                it.key = "hash:" + Hex.encode(h.finalize().prefix(16))
-            }
-            if !seen.insert(it.key).inserted {
-                var n = 2
-                while !seen.insert(it.key + "#\(n)").inserted { n += 1 }
-                it.key += "#\(n)"
-            }
-            it.id = ItemKey.itemID(feedID: feedID, key: it.key)
-            kept.append(it)
+        seen.reserveCapacity(items.count)
+        for index in items.indices {
+            assignKey(&items[index], guidCount: guidCount, linkCount: linkCount, seen: &seen, feedID: feedID)
         }
-        items = kept
+    }
+
+    private static func assignKey(
+        _ it: inout Item, guidCount: [String: Int], linkCount: [String: Int], seen: inout Set<String>, feedID: String
+    ) {
+        if let g = it.guid, guidCount[g] == 1 {
+            it.key = "guid:" + g
+        } else if let l = it.url, linkCount[l] == 1 {
+            it.key = "link:" + l
+        } else {
+            var h = SHA256()
+            for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.contentText ?? it.summary] {
+                h.update(part ?? "")
+                h.update([0])
+            }
+            it.key = "hash:" + Hex.encode(h.finalize().prefix(16))
+        }
+        if !seen.insert(it.key).inserted {
+            var n = 2
+            while !seen.insert(it.key + "#\(n)").inserted { n += 1 }
+            it.key += "#\(n)"
+        }
+        it.id = ItemKey.itemID(feedID: feedID, key: it.key)
     }
 }

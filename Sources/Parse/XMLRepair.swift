@@ -45,6 +45,14 @@ struct XMLRepair {
 
     /// Repairs as much of `input` as can be decided, appends it to `out` and
     /// leaves the undecided tail (a few dozen bytes at most) in `input`.
+    /// Repairs what can be decided of `input` in place of a copy; returns the
+    /// undecided tail, which the caller passes again with the next input.
+    mutating func run(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], final: Bool) -> ArraySlice<UInt8> {
+        let consumed = process(input, into: &out, final: final)
+        if final { closeEverything(into: &out) }
+        return consumed == input.count ? [] : ArraySlice(input[consumed...])
+    }
+
     mutating func run(_ input: inout [UInt8], into out: inout [UInt8], final: Bool) {
         let consumed = input.withUnsafeBufferPointer { process($0, into: &out, final: final) }
         if consumed == input.count {
@@ -62,8 +70,7 @@ struct XMLRepair {
         while i < n {
             switch state {
             case .text:
-                var j = i
-                while j < n, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
+                let j = ByteScan.nextMarkup(b, from: i, to: n)
                 if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])); i = j; continue }
                 if b[i] == 0x26 {
                     guard let used = reference(b, i, &out, final: final, inAttribute: false) else { return i }
@@ -249,8 +256,10 @@ struct XMLRepair {
     ) -> (Int, Bool) {
         let n = b.count
         let len = terminator.utf8CodeUnitCount
+        let first = terminator.utf8Start[0]
         var j = i
         while j + len <= n {
+            if b[j] != first { j += 1; continue }
             if starts(b, j, terminator) {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<(j + len)]))
                 state = .text
@@ -306,9 +315,21 @@ struct XMLRepair {
             out.append(contentsOf: "&amp;".utf8)
             return 1
         }
-        let name = String(decoding: UnsafeBufferPointer(rebasing: b[nameStart..<j]), as: UTF8.self)
+        let nameBytes = UnsafeBufferPointer(rebasing: b[nameStart..<j])
+        if entities.isEmpty {
+            // The common case, without a String: XML's five, then HTML's names.
+            if let v = Self.predefined(nameBytes) {
+                appendCharRef(UInt32(v), &out)
+                return j + 1 - i
+            }
+            if let v = HTMLEntities.lookup(bytes: nameBytes) {
+                appendEscaped(v, &out, inAttribute: inAttribute)
+                return j + 1 - i
+            }
+        }
+        let name = String(decoding: nameBytes, as: UTF8.self)
         if let text = resolve(name, depth: 0) {
-            appendEscaped(text, &out, inAttribute: inAttribute)
+            appendEscaped(Array(text.utf8), &out, inAttribute: inAttribute)
         } else if entities[name] != nil {
             // External, or over budget: nothing.
         } else {
@@ -425,23 +446,31 @@ struct XMLRepair {
         out.append(0x3B)
     }
 
-    /// Resolved text written so that libxml2 reads it back unchanged.
-    private func appendEscaped(_ text: String, _ out: inout [UInt8], inAttribute: Bool) {
-        for s in text.unicodeScalars {
-            switch s {
-            case "&": out.append(contentsOf: "&#x26;".utf8)
-            case "<": out.append(contentsOf: "&#x3C;".utf8)
-            case ">": out.append(contentsOf: "&#x3E;".utf8)
-            case "\"" where inAttribute: out.append(contentsOf: "&#x22;".utf8)
-            case "'" where inAttribute: out.append(contentsOf: "&#x27;".utf8)
-            default:
-                if s.value < 0x80 {
-                    if XMLRepair.isXMLChar(s.value) { out.append(UInt8(s.value)) }
-                } else if XMLRepair.isXMLChar(s.value) {
-                    out.append(contentsOf: String(Character(s)).utf8)
-                } else {
-                    out.append(contentsOf: [0xEF, 0xBF, 0xBD])
-                }
+    /// The character of `&amp;`, `&lt;`, `&gt;`, `&quot;` or `&apos;`.
+    private static func predefined(_ n: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        switch n.count {
+        case 2 where n[1] == 0x74:  // lt, gt
+            return n[0] == 0x6C ? 0x3C : n[0] == 0x67 ? 0x3E : nil
+        case 3 where n[0] == 0x61 && n[1] == 0x6D && n[2] == 0x70: return 0x26
+        case 4 where n[0] == 0x71 && n[1] == 0x75 && n[2] == 0x6F && n[3] == 0x74: return 0x22
+        case 4 where n[0] == 0x61 && n[1] == 0x70 && n[2] == 0x6F && n[3] == 0x73: return 0x27
+        default: return nil
+        }
+    }
+
+    /// Resolved UTF-8 text written so that libxml2 reads it back unchanged
+    /// (characters XML forbids become U+FFFD; the text is valid UTF-8 already).
+    private func appendEscaped(_ text: [UInt8], _ out: inout [UInt8], inAttribute: Bool) {
+        for c in text {
+            switch c {
+            case 0x26: out.append(contentsOf: "&#x26;".utf8)
+            case 0x3C: out.append(contentsOf: "&#x3C;".utf8)
+            case 0x3E: out.append(contentsOf: "&#x3E;".utf8)
+            case 0x22 where inAttribute: out.append(contentsOf: "&#x22;".utf8)
+            case 0x27 where inAttribute: out.append(contentsOf: "&#x27;".utf8)
+            case 0x09, 0x0A, 0x0D: out.append(c)
+            case 0..<0x20: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
+            default: out.append(c)
             }
         }
     }

@@ -1,0 +1,17 @@
+// swift-tools-version:6.1
+// Benchmarks, kept out of the main package so that CI's build never compiles them.
+// Run: swift run -c release --package-path Benchmarks parse-bench
+import PackageDescription
+
+let package = Package(
+    name: "feedspool-benchmarks",
+    dependencies: [.package(name: "feedspool", path: "..")],
+    targets: [
+        // Its own binding of libxml2, for the ceiling pass (the main package's CLibXML2 is not a product).
+        .systemLibrary(name: "CLibXML2Bench", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .executableTarget(
+            name: "parse-bench",
+            dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

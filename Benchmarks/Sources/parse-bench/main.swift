@@ -1,0 +1,198 @@
+import CLibXML2Bench
+import Foundation
+import Parse
+
+// Parse throughput, feedspool against the ceiling of the same library.
+//
+//   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R]
+//
+// Generates (once, into Benchmarks/data/) a ~50 MB RSS 2.0 file of 50,000
+// items with HTML content and an Atom 1.0 file of the same stories, then for
+// each file runs, in a child process of its own so that peak RSS is per pass:
+//   ceiling   libxml2's SAX2 push parser with the same options, counting elements
+//   feedspool FeedParser: encoding check, repair, SAX2, items with sanitized
+//             HTML and plain text, stable ids (everything `feedspool parse` does
+//             but print)
+// Both read the file from disk in 1 MiB chunks, as `feedspool parse` does.
+// Each pass runs R times (default 3) in its process; the best time counts.
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    if let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) { return v }
+    return fallback
+}
+
+/// The SAX2 ceiling: parse and count start tags, nothing else.
+final class Counter: @unchecked Sendable {  // used by one thread only
+    var elements = 0
+}
+
+/// Calls `body` with the file's bytes, 1 MiB at a time (as `feedspool parse` reads).
+func readChunks(_ path: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+    let fd = open(path, O_RDONLY)
+    precondition(fd >= 0, "cannot open \(path)")
+    defer { close(fd) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+        let n = read(fd, buffer.baseAddress, buffer.count)
+        if n <= 0 { break }
+        body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+    }
+}
+
+func ceilingPass(_ path: String) -> Int {
+    let counter = Counter()
+    var handler = xmlSAXHandler()
+    handler.initialized = XML_SAX2_MAGIC
+    handler.startElementNs = { ctx, _, _, _, _, _, _, _, _ in
+        Unmanaged<Counter>.fromOpaque(ctx!).takeUnretainedValue().elements += 1
+    }
+    handler.characters = { _, _, _ in }
+    let ctxt = xmlCreatePushParserCtxt(&handler, Unmanaged.passUnretained(counter).toOpaque(), nil, 0, nil)!
+    let options = Int32(XML_PARSE_RECOVER.rawValue | XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue
+        | XML_PARSE_NOWARNING.rawValue | XML_PARSE_NOCDATA.rawValue)
+    xmlCtxtUseOptions(ctxt, options)
+    readChunks(path) { chunk in
+        _ = xmlParseChunk(ctxt, chunk.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(chunk.count), 0)
+    }
+    xmlParseChunk(ctxt, nil, 0, 1)
+    xmlFreeParserCtxt(ctxt)
+    return counter.elements
+}
+
+func feedspoolPass(_ path: String) -> Int {
+    let parser = FeedParser(options: ParseOptions(feedID: "bench"))
+    readChunks(path) { chunk in try? parser.push(chunk) }
+    return (try? parser.finish())?.items.count ?? -1
+}
+
+/// Peak resident memory of this process since its exec (VmHWM; `ru_maxrss` would
+/// include the parent's peak, which a child inherits on Linux).
+func peakRSSMiB() -> Double {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
+        return kb / 1024
+    }
+    return 0
+}
+
+// MARK: child: one pass, prints "seconds count peakMiB"
+
+if let i = arguments.firstIndex(of: "--child") {
+    let mode = arguments[i + 1], path = arguments[i + 2], runs = option("--runs", 3)
+    var best = Double.infinity
+    var count = 0
+    for _ in 0..<runs {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        count = mode == "ceiling" ? ceilingPass(path) : feedspoolPass(path)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+    print(best, count, peakRSSMiB())
+    exit(0)
+}
+
+// MARK: data
+
+let words = """
+    the of and to in a is that for it as was with be by on not he this are or his from at which but have an they you were
+    her she there been one all we their has would when if so no will more about can said what up into out them some
+    grain port river terminal barge wheat council city night bus route insurers director tonnes capacity ministry export
+    """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+
+struct Rng { var s: UInt64; mutating func next() -> Int { s = s &* 6364136223846793005 &+ 1442695040888963407; return Int(s >> 33) } }
+
+func sentence(_ r: inout Rng, _ n: Int) -> String {
+    var out: [String] = []
+    for _ in 0..<n { out.append(words[r.next() % words.count]) }
+    let text = out.joined(separator: " ")
+    return text.prefix(1).uppercased() + text.dropFirst()
+}
+
+func story(_ r: inout Rng, _ i: Int) -> (title: String, html: String, summary: String) {
+    var html = ""
+    for p in 0..<3 {
+        html += "<p>\(sentence(&r, 16)) &ldquo;\(sentence(&r, 5))&rdquo; <a href=\"/story/\(i)/\(p)\">more</a>.</p>\n"
+    }
+    html += "<p><img src=\"https://img.example/\(i).jpg\" alt=\"photo\"> <em>\(sentence(&r, 8))</em> &amp; so on.</p>\n"
+    return (sentence(&r, 8), html, sentence(&r, 20))
+}
+
+func escape(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+}
+
+func generate(items: Int, dir: URL) throws -> (URL, URL) {
+    let rssURL = dir.appendingPathComponent("large-\(items).rss")
+    let atomURL = dir.appendingPathComponent("large-\(items).atom")
+    if FileManager.default.fileExists(atPath: rssURL.path) && FileManager.default.fileExists(atPath: atomURL.path) {
+        return (rssURL, atomURL)
+    }
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var rss = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+    rss += #"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Bench</title><link>https://bench.example/</link><description>generated</description>"# + "\n"
+    var atom = #"<?xml version="1.0" encoding="utf-8"?>"# + "\n"
+    atom += #"<feed xmlns="http://www.w3.org/2005/Atom"><title>Bench</title><link href="https://bench.example/"/><id>urn:bench</id><updated>2023-08-09T10:00:00Z</updated>"# + "\n"
+    var r = Rng(s: 42)
+    for i in 0..<items {
+        let s = story(&r, i)
+        let day = 1 + i % 28
+        rss += """
+            <item><title>\(escape(s.title))</title><link>https://bench.example/story/\(i)</link><guid isPermaLink="false">bench-\(i)</guid>
+            <pubDate>Wed, \(day) Aug 2023 10:\(i % 60 < 10 ? "0" : "")\(i % 60):00 +0000</pubDate><dc:creator>Reporter \(i % 50)</dc:creator><category>Topic \(i % 20)</category>
+            <description>\(escape(s.summary))</description>
+            <content:encoded><![CDATA[\(s.html)]]></content:encoded></item>
+
+            """
+        atom += """
+            <entry><title>\(escape(s.title))</title><link href="https://bench.example/story/\(i)"/><id>urn:bench:\(i)</id>
+            <updated>2023-08-\(day < 10 ? "0" : "")\(day)T10:00:00Z</updated><author><name>Reporter \(i % 50)</name></author><category term="Topic \(i % 20)"/>
+            <summary>\(escape(s.summary))</summary>
+            <content type="html">\(escape(s.html))</content></entry>
+
+            """
+    }
+    rss += "</channel></rss>\n"
+    atom += "</feed>\n"
+    try Data(rss.utf8).write(to: rssURL)
+    try Data(atom.utf8).write(to: atomURL)
+    return (rssURL, atomURL)
+}
+
+// MARK: parent
+
+let items = option("--items", 50_000)
+let runs = option("--runs", 3)
+let dataDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data").standardizedFileURL
+let (rssURL, atomURL) = try generate(items: items, dir: dataDir)
+
+func child(_ mode: String, _ file: URL) -> (seconds: Double, count: Int, peak: Double) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    p.arguments = ["--child", mode, file.path, "--runs", String(runs)]
+    let out = Pipe()
+    p.standardOutput = out
+    try! p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    let f = text.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+    return (Double(f[0])!, Int(f[1])!, Double(f[2])!)
+}
+
+print("parse-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, best of \(runs) runs, peak RSS per pass")
+print("file                     MB  pass        seconds     MB/s    items/s   peak RSS   vs ceiling")
+for file in [rssURL, atomURL] {
+    let size = Double((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 1_000_000
+    let ceiling = child("ceiling", file)
+    let ours = child("feedspool", file)
+    for (name, r) in [("ceiling", ceiling), ("feedspool", ours)] {
+        let rate = size / r.seconds
+        let itemsPerSecond = name == "feedspool" ? String(format: "%9.0f", Double(r.count) / r.seconds) : "        -"
+        let ratio = name == "feedspool" ? String(format: "%.2fx", ceiling.seconds / r.seconds) : ""
+        print(String(format: "%-22@ %5.1f  %-9@ %8.3f %8.1f  %@  %6.1f MiB   %@",
+                     file.lastPathComponent as NSString, size, name as NSString, r.seconds, rate, itemsPerSecond as NSString,
+                     r.peak, ratio as NSString))
+    }
+    if ours.count != items { print("  warning: feedspool found \(ours.count) items, expected \(items)") }
+}

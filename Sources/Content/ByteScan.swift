@@ -1,0 +1,54 @@
+/// Word-at-a-time scans over UTF-8 (eight bytes per step), for the loops every
+/// byte of a feed goes through.
+public enum ByteScan {
+    @usableFromInline static let ones: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether any byte of `x` is zero.
+    @inline(__always) public static func hasZero(_ x: UInt64) -> Bool { ((x &- ones) & ~x & highs) != 0 }
+
+    /// Whether any byte of `x` equals `b`.
+    @inline(__always) public static func has(_ x: UInt64, _ b: UInt8) -> Bool { hasZero(x ^ (ones &* UInt64(b))) }
+
+    /// Whether any byte of `x` is below `n` (n <= 128), or has its high bit set.
+    @inline(__always) public static func hasBelowOrHigh(_ x: UInt64, _ n: UInt8) -> Bool {
+        ((x &- ones &* UInt64(n)) | x) & highs != 0
+    }
+
+    /// The index of the first byte at or after `i` (before `end`) that is '<' or '&'.
+    @inline(__always) public static func nextMarkup(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int) -> Int {
+        var j = i
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while j + 8 <= end {
+                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                if has(x, 0x3C) || has(x, 0x26) { break }
+                j += 8
+            }
+        }
+        while j < end, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
+        return j
+    }
+
+    /// The index of the first byte at or after `i` that is not printable ASCII
+    /// (0x20–0x7F); tab, LF and CR count as printable.
+    @inline(__always) public static func nextNonPrintableASCII(_ b: UnsafeRawBufferPointer, from i: Int, to end: Int) -> Int {
+        var j = i
+        guard let base = b.baseAddress else { return i }
+        while true {
+            while j + 8 <= end {
+                let x = base.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                if hasBelowOrHigh(x, 0x20) { break }
+                j += 8
+            }
+            // Look at the next eight bytes one by one: a tab or newline is fine, then go on by words.
+            let stop = min(j + 8, end)
+            while j < stop {
+                let c = b[j]
+                if c >= 0x80 || (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) { return j }
+                j += 1
+            }
+            if j >= end { return end }
+        }
+    }
+}
