@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "feedspool", targets: ["feedspool"]),
         .library(name: "Parse", targets: ["Parse"]),
+        .library(name: "Fetch", targets: ["Fetch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -16,17 +17,22 @@ let package = Package(
         .systemLibrary(
             name: "CLibXML2", pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
 
         // Pipeline stages.
         .target(name: "FeedspoolModel"),
         .target(name: "Config", dependencies: ["FeedspoolModel"]),
         .target(name: "Content"),
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
+        .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
 
         .executableTarget(
             name: "feedspool",
             dependencies: [
-                "FeedspoolModel", "Config", "Parse",
+                "FeedspoolModel", "Config", "Parse", "Fetch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -36,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "ParseTests", dependencies: ["Parse"],
             exclude: ["Fixtures"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch"], exclude: ["server.py"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool"]),
     ],
     swiftLanguageModes: [.v6]
