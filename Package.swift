@@ -42,8 +42,9 @@ let package = Package(
         .testTarget(
             name: "ParseTests", dependencies: ["Parse"],
             exclude: ["Fixtures"]),
-        .testTarget(name: "FetchTests", dependencies: ["Fetch"], exclude: ["server.py"]),
-        .testTarget(name: "CLITests", dependencies: ["feedspool"]),
+        .target(name: "TestSupport", dependencies: ["Fetch"], path: "Tests/TestSupport", exclude: ["server.py"]),
+        .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

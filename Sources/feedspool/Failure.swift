@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Fetch
 import Foundation
 import Parse
 
@@ -29,6 +30,7 @@ struct Failure: Error {
         switch error {
         case let f as Failure: self = f
         case let e as ConfigError: self.init(.configError, e.message)
+        case let e as FetchError: self.init(.workFailed, e.message)
         case let e as ParseError:
             switch e {
             case .notAFeed: self.init(.notAFeed, e.message)

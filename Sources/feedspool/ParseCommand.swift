@@ -1,4 +1,6 @@
 import ArgumentParser
+import Config
+import Fetch
 import FeedspoolModel
 import Foundation
 import Parse
@@ -14,7 +16,7 @@ struct ParseCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Files to parse, or - for standard input.")
+    @Argument(help: "Files or http(s) URLs to parse, or - for standard input. URLs are fetched with the config's fetch settings (defaults when there is no config).")
     var inputs: [String]
 
     @Option(name: .customLong("base-url"), help: "Base URL for relative links.")
@@ -33,19 +35,21 @@ struct ParseCommand: ParsableCommand {
     }
 
     func run() throws {
+        let fetcher = try inputs.contains(where: Self.isURL) ? Fetcher(settings: fetchSettings()) : nil
+        defer { fetcher?.shutdown() }
         let started = Date()
         var documents = 0, items = 0, bytes = 0
         var worst: Failure?
         for input in inputs {
             do {
-                let (parsed, size) = try parse(input)
+                let (parsed, size) = try Self.isURL(input) ? parse(url: input, with: fetcher!) : parse(input)
                 documents += 1
                 items += parsed.items.count
                 bytes += size
                 if !stats { Console.out(Self.json(parsed)) }
             } catch {
                 let failure = Failure(error)
-                Console.error("\(input): \(failure.message)")
+                Console.error(failure.message.hasPrefix(input) ? failure.message : "\(input): \(failure.message)")
                 if worst == nil || failure.status != .notAFeed { worst = failure }
             }
         }
@@ -62,10 +66,29 @@ struct ParseCommand: ParsableCommand {
         if let worst { throw ExitCode(worst.status.rawValue) }
     }
 
-    private func parse(_ input: String) throws -> (ParsedFeed, Int) {
-        if let scheme = URL(string: input)?.scheme?.lowercased(), scheme == "http" || scheme == "https" {
-            throw Failure(.usage, "URL inputs need the fetcher, which this build does not have yet; save the document and pass its path")
+    static func isURL(_ input: String) -> Bool {
+        guard let scheme = URL(string: input)?.scheme?.lowercased() else { return false }
+        return scheme == "http" || scheme == "https"
+    }
+
+    /// The config's fetch settings when a config is named or found; the defaults otherwise.
+    private func fetchSettings() throws -> Fetch.FetchSettings {
+        let explicit = global.config ?? ProcessInfo.processInfo.environment["FEEDSPOOL_CONFIG"]
+        if explicit != nil || FileManager.default.fileExists(atPath: "config.json") {
+            return Fetch.FetchSettings(try global.loadConfig().fetch)
         }
+        return Fetch.FetchSettings()
+    }
+
+    /// Fetches a URL, then parses the body with the HTTP charset and the final URL as base.
+    private func parse(url: String, with fetcher: Fetcher) throws -> (ParsedFeed, Int) {
+        let response = try fetcher.fetchAll([FetchRequest(url: url)])[0].get()
+        let base = baseURL.flatMap(URL.init(string:)) ?? URL(string: response.url)
+        let options = ParseOptions(baseURL: base, charset: response.charset, feedID: Self.feedID(for: url))
+        return (try FeedParser.parse(response.body, options: options), response.body.count)
+    }
+
+    private func parse(_ input: String) throws -> (ParsedFeed, Int) {
         // A local file gives no base: file:// links would point into this machine, not the site.
         let base = baseURL.flatMap(URL.init(string:))
         let parser = FeedParser(options: ParseOptions(baseURL: base, charset: charset, feedID: Self.feedID(for: input)))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 private let fixtures = Binary.repository.appendingPathComponent("Tests/ParseTests/Fixtures")
@@ -127,5 +128,28 @@ private let fixtures = Binary.repository.appendingPathComponent("Tests/ParseTest
         #expect(s["crashes"] as? Int == 0)
         #expect(s["timeouts"] as? Int == 0)
         #expect(s["docs"] as? Int == 2106)
+    }
+}
+
+@Suite struct ParseURLTests {
+    @Test func fetchesWithTheConfigsSettingsAndParses() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-url-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        try Data(#"{"fetch": {"allow_private_networks": true}}"#.utf8).write(to: config)
+        let server = TestServer.shared
+        let r = try Binary.run(["parse", "--config", config.path, server.url("/charset"), server.url("/perm/1")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(#""title":"Новости""#) == true)  // windows-1251 named by HTTP only
+    }
+
+    @Test func theDefaultPolicyRefusesLoopbackWithOneClearLine() throws {
+        let r = try Binary.run(["parse", TestServer.shared.url("/feed")], cwd: URL(fileURLWithPath: "/"))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("refused to connect to 127.0.0.1"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
     }
 }

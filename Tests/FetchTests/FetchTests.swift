@@ -1,5 +1,6 @@
 import Synchronization
 import Fetch
+import TestSupport
 import Foundation
 import Testing
 

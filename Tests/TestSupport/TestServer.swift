@@ -4,10 +4,10 @@ import Foundation
 /// `server.py` beside this file, run by `/usr/bin/python3` (Debian's, which has
 /// python3-brotli) on 127.0.0.1. One per test process; it exits when our end
 /// of its standard input closes, that is when this process ends.
-final class TestServer: @unchecked Sendable {  // immutable after init
-    static let shared = TestServer()
+public final class TestServer: @unchecked Sendable {  // immutable after init
+    public static let shared = TestServer()
 
-    let port: Int
+    public let port: Int
     private let process: Process
     private let stdin: Pipe
 
@@ -31,13 +31,13 @@ final class TestServer: @unchecked Sendable {  // immutable after init
         stdin = input
     }
 
-    func url(_ path: String, host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
+    public func url(_ path: String, host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
 
     /// `name:port:127.0.0.1` for CURLOPT_RESOLVE, so that a test can have many "hosts".
-    func resolve(_ names: [String]) -> [String] { names.map { "\($0):\(port):127.0.0.1" } }
+    public func resolve(_ names: [String]) -> [String] { names.map { "\($0):\(port):127.0.0.1" } }
 
     /// A route's JSON, fetched with a fetcher of its own.
-    func json(_ path: String) throws -> [String: Any] {
+    public func json(_ path: String) throws -> [String: Any] {
         var s = FetchSettings()
         s.addresses = AddressPolicy(allowPrivateNetworks: true)
         let f = Fetcher(settings: s)
