@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Benchmarks, kept out of the main package so that CI's build never compiles them.
 // Run: swift run -c release --package-path Benchmarks parse-bench
+//      Benchmarks/run-fetch-bench   (installs and starts nginx on loopback, compares with curl)
 import PackageDescription
 
 let package = Package(
@@ -9,6 +10,9 @@ let package = Package(
     targets: [
         // Its own binding of libxml2, for the ceiling pass (the main package's CLibXML2 is not a product).
         .systemLibrary(name: "CLibXML2Bench", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .executableTarget(
+            name: "fetch-bench",
+            dependencies: [.product(name: "Fetch", package: "feedspool")]),
         .executableTarget(
             name: "parse-bench",
             dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),

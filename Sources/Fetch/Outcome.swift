@@ -6,9 +6,9 @@ import Foundation
 enum Outcome {
     static func result(of t: Transfer, code: CURLcode, settings: FetchSettings) -> Result<FetchResponse, FetchError> {
         let url = t.request.url
-        let reason = String(cString: t.errorBuffer).trimmingCharacters(in: .whitespacesAndNewlines)
-        let detail = reason.isEmpty ? String(cString: curl_easy_strerror(code)) : reason
         guard code == CURLE_OK else {
+            let reason = String(cString: t.errorBuffer).trimmingCharacters(in: .whitespacesAndNewlines)
+            let detail = reason.isEmpty ? String(cString: curl_easy_strerror(code)) : reason
             switch code {
             case CURLE_COULDNT_CONNECT where t.refusedAddress != nil:
                 return .failure(.refusedPrivateAddress(url: url, address: t.refusedAddress!))

@@ -123,30 +123,55 @@ final class Transfer {
 
     /// curl's header callback: one line at a time, for every response on the way.
     private func header(_ data: UnsafeMutablePointer<CChar>, _ n: Int) -> Int {
-        let line = data.withMemoryRebound(to: UInt8.self, capacity: n) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
-        }.trimmingCharacters(in: .whitespacesAndNewlines)
-        if line.hasPrefix("HTTP/") {
-            let parts = line.split(separator: " ")
-            if parts.count >= 2, let status = Int(parts[1]), status >= 200 {
-                statuses.append(status)
-                // A new response: forget the headers of the previous one.
-                contentType = nil; etag = nil; lastModified = nil; cacheControl = nil; retryAfter = nil
+        data.withMemoryRebound(to: UInt8.self, capacity: n) { p in
+            var end = n
+            while end > 0, p[end - 1] == 0x0A || p[end - 1] == 0x0D || p[end - 1] == 0x20 { end -= 1 }
+            let line = UnsafeBufferPointer(start: p, count: end)
+            if end > 5, p[0] == 0x48, p[1] == 0x54, p[2] == 0x54, p[3] == 0x50, p[4] == 0x2F {  // "HTTP/"
+                var i = 5
+                while i < end, p[i] != 0x20 { i += 1 }
+                var status = 0
+                i += 1
+                while i < end, p[i] >= 0x30, p[i] <= 0x39 { status = status * 10 + Int(p[i] - 0x30); i += 1 }
+                if status >= 200 {
+                    statuses.append(status)
+                    // A new response: forget the headers of the previous one.
+                    contentType = nil; etag = nil; lastModified = nil; cacheControl = nil; retryAfter = nil
+                }
+                return
             }
-            return n
-        }
-        guard let colon = line.firstIndex(of: ":") else { return n }
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        switch name {
-        case "content-type": contentType = value
-        case "etag": etag = value
-        case "last-modified": lastModified = value
-        case "cache-control": cacheControl = value
-        case "retry-after": retryAfter = value
-        default: break
+            guard let colon = line.firstIndex(of: 0x3A) else { return }
+            var v = colon + 1
+            while v < end, p[v] == 0x20 || p[v] == 0x09 { v += 1 }
+            let value = { String(decoding: UnsafeBufferPointer(rebasing: line[v..<end]), as: UTF8.self) }
+            switch Self.headerName(UnsafeBufferPointer(rebasing: line[0..<colon])) {
+            case .contentType: contentType = value()
+            case .etag: etag = value()
+            case .lastModified: lastModified = value()
+            case .cacheControl: cacheControl = value()
+            case .retryAfter: retryAfter = value()
+            case nil: break
+            }
         }
         return n
+    }
+
+    private enum HeaderName { case contentType, etag, lastModified, cacheControl, retryAfter }
+
+    /// The headers feedspool reads, matched case-insensitively without making a String.
+    private static func headerName(_ name: UnsafeBufferPointer<UInt8>) -> HeaderName? {
+        func equals(_ s: StaticString) -> Bool {
+            guard name.count == s.utf8CodeUnitCount else { return false }
+            for i in 0..<name.count where name[i] | 0x20 != s.utf8Start[i] | 0x20 { return false }
+            return true
+        }
+        switch name.count {
+        case 4: return equals("etag") ? .etag : nil
+        case 11: return equals("retry-after") ? .retryAfter : nil
+        case 12: return equals("content-type") ? .contentType : nil
+        case 13: return equals("last-modified") ? .lastModified : equals("cache-control") ? .cacheControl : nil
+        default: return nil
+        }
     }
 
     /// curl's open-socket callback: the address policy, for every new connection.

@@ -23,20 +23,95 @@ final class TransferEngine: @unchecked Sendable {
         let completion: @Sendable (Result<FetchResponse, FetchError>) -> Void
     }
 
+    /// A first-in first-out list that removes from the front in constant time.
+    private struct Line {
+        var items: [Waiting] = []
+        var head = 0
+        var isEmpty: Bool { head == items.count }
+        mutating func append(_ w: Waiting) { items.append(w) }
+        mutating func removeFirst() -> Waiting {
+            let w = items[head]
+            head += 1
+            if head > 64 && head * 2 > items.count {  // drop what was taken, now and then
+                items.removeFirst(head)
+                head = 0
+            }
+            return w
+        }
+        var remaining: ArraySlice<Waiting> { items[head...] }
+    }
+
     /// Waiting transfers by host, and the hosts that have some, in turn.
-    private var waiting: [String: [Waiting]] = [:]
+    private var waiting: [String: Line] = [:]
     private var waitingHosts: [String] = []
     private var activePerHost: [String: Int] = [:]
     private var lastStartPerHost: [String: DispatchTime] = [:]
     private var spacingTimer: DispatchSourceTimer?
     private var spacingTimerDeadline: DispatchTime?
 
-    /// Watches on one socket; the socket is closed only after its sources' cancel handlers ran.
+    /// The Dispatch sources of one socket, made once and then suspended or resumed as
+    /// curl asks (creating and cancelling sources per request costs a trip through
+    /// libdispatch's manager thread each time). The socket is closed only after
+    /// both sources' cancel handlers ran.
     private final class SocketWatch {
         var read: DispatchSourceRead?
         var write: DispatchSourceWrite?
+        /// Whether the source is running (not suspended).
+        var readOn = false
+        var writeOn = false
+        /// Whether curl wants to hear about it. A source that is no longer wanted is
+        /// suspended only when it fires, so a busy keep-alive connection never toggles.
+        var readWanted = false
+        var writeWanted = false
         var liveSources = 0
         var closeWhenIdle = false
+
+        func setRead(_ on: Bool) {
+            readWanted = on
+            if on, let read, !readOn {
+                read.resume()
+                readOn = true
+            }
+        }
+
+        func setWrite(_ on: Bool) {
+            writeWanted = on
+            if on, let write, !writeOn {
+                write.resume()
+                writeOn = true
+            }
+        }
+
+        /// Called when a source fires: false (and the source suspended) when curl no longer wants it.
+        func readFired() -> Bool {
+            if readWanted { return true }
+            if readOn { read?.suspend(); readOn = false }
+            return false
+        }
+
+        func writeFired() -> Bool {
+            if writeWanted { return true }
+            if writeOn { write?.suspend(); writeOn = false }
+            return false
+        }
+
+        /// Cancels both sources; a suspended source must be resumed for its cancel handler to run.
+        func cancel() {
+            if let read {
+                read.cancel()
+                if !readOn { read.resume() }
+            }
+            if let write {
+                write.cancel()
+                if !writeOn { write.resume() }
+            }
+            read = nil
+            write = nil
+            readOn = false
+            writeOn = false
+            readWanted = false
+            writeWanted = false
+        }
     }
 
     init(settings: FetchSettings) {
@@ -88,7 +163,7 @@ final class TransferEngine: @unchecked Sendable {
             }
             let host = scheme == "file" ? "" : (url.host ?? "").lowercased()
             if waiting[host] == nil || waiting[host]!.isEmpty { waitingHosts.append(host) }
-            waiting[host, default: []].append(Waiting(request: request, host: host, callbackQueue: callbackQueue, completion: completion))
+            waiting[host, default: Line()].append(Waiting(request: request, host: host, callbackQueue: callbackQueue, completion: completion))
             startWaiting()
         }
     }
@@ -101,7 +176,6 @@ final class TransferEngine: @unchecked Sendable {
         let now = DispatchTime.now()
         var earliest: DispatchTime?
         var index = 0
-        var started = false
         while transfers.count < settings.concurrency, index < waitingHosts.count {
             let host = waitingHosts[index]
             if activePerHost[host, default: 0] >= settings.perHost {
@@ -125,9 +199,8 @@ final class TransferEngine: @unchecked Sendable {
                 waitingHosts.append(waitingHosts.remove(at: index))
             }
             start(next)
-            started = true
         }
-        if started { socketActionSoon() }
+        // No socket_action here: adding a handle makes curl arm its timer with 0 ms.
         if let earliest, transfers.count < settings.concurrency { armSpacingTimer(earliest) }
     }
 
@@ -169,34 +242,42 @@ final class TransferEngine: @unchecked Sendable {
     /// `CURLMOPT_SOCKETFUNCTION`: what curl wants to hear about a socket.
     private func watch(_ socket: curl_socket_t, what: Int32) {
         dispatchPrecondition(condition: .onQueue(queue))
-        let w = sockets[socket] ?? SocketWatch()
-        sockets[socket] = w
+        let w: SocketWatch
+        if let existing = sockets[socket] {
+            w = existing
+        } else {
+            w = SocketWatch()
+            sockets[socket] = w
+        }
         let wantRead = what == CURL_POLL_IN || what == CURL_POLL_INOUT
         let wantWrite = what == CURL_POLL_OUT || what == CURL_POLL_INOUT
         if wantRead, w.read == nil {
             let s = DispatchSource.makeReadSource(fileDescriptor: socket, queue: queue)
-            s.setEventHandler { [weak self] in self?.socketAction(socket, CURL_CSELECT_IN) }
+            s.setEventHandler { [weak self, weak w] in
+                if w?.readFired() == true { self?.socketAction(socket, CURL_CSELECT_IN) }
+            }
             s.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
             w.read = s
             w.liveSources += 1
-            s.resume()
-        } else if !wantRead, let s = w.read {
-            s.cancel()
-            w.read = nil
+            s.activate()
+            w.readOn = true
+            w.readWanted = true
+        } else {
+            w.setRead(wantRead)
         }
         if wantWrite, w.write == nil {
             let s = DispatchSource.makeWriteSource(fileDescriptor: socket, queue: queue)
-            s.setEventHandler { [weak self] in self?.socketAction(socket, CURL_CSELECT_OUT) }
+            s.setEventHandler { [weak self, weak w] in
+                if w?.writeFired() == true { self?.socketAction(socket, CURL_CSELECT_OUT) }
+            }
             s.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
             w.write = s
             w.liveSources += 1
-            s.resume()
-        } else if !wantWrite, let s = w.write {
-            s.cancel()
-            w.write = nil
-        }
-        if what == CURL_POLL_REMOVE, w.liveSources == 0, !w.closeWhenIdle {
-            sockets[socket] = nil
+            s.activate()
+            w.writeOn = true
+            w.writeWanted = true
+        } else {
+            w.setWrite(wantWrite)
         }
     }
 
@@ -214,10 +295,7 @@ final class TransferEngine: @unchecked Sendable {
     func closeSocket(_ socket: curl_socket_t) {
         dispatchPrecondition(condition: .onQueue(queue))
         if let w = sockets[socket] {
-            w.read?.cancel()
-            w.read = nil
-            w.write?.cancel()
-            w.write = nil
+            w.cancel()
             if w.liveSources > 0 {
                 w.closeWhenIdle = true
                 return
@@ -235,10 +313,6 @@ final class TransferEngine: @unchecked Sendable {
         } else {
             timer.schedule(deadline: .now() + .milliseconds(milliseconds))
         }
-    }
-
-    private func socketActionSoon() {
-        queue.async { [weak self] in self?.socketAction(CURL_SOCKET_TIMEOUT, 0) }
     }
 
     private func socketAction(_ socket: curl_socket_t, _ mask: Int32) {
@@ -274,8 +348,8 @@ final class TransferEngine: @unchecked Sendable {
     func shutdown() {
         queue.sync {
             guard let multi else { return }
-            for (_, list) in waiting {
-                for w in list { w.callbackQueue.async { w.completion(.failure(.cancelled(url: w.request.url))) } }
+            for (_, line) in waiting {
+                for w in line.remaining { w.callbackQueue.async { w.completion(.failure(.cancelled(url: w.request.url))) } }
             }
             waiting = [:]
             waitingHosts = []
@@ -288,11 +362,8 @@ final class TransferEngine: @unchecked Sendable {
             transfers = [:]
             curl_multi_cleanup(multi)
             self.multi = nil
-            for (fd, w) in sockets {
-                w.read?.cancel()
-                w.write?.cancel()
-                if w.closeWhenIdle && w.liveSources == 0 { close(fd) }
-            }
+            // curl_multi_cleanup closed its sockets through closeSocket; cancel what is left.
+            for (_, w) in sockets { w.cancel() }
             timer?.cancel()
             timer = nil
             spacingTimer?.cancel()
