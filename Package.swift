@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Content"),
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
+        .target(name: "Spool", dependencies: ["FeedspoolModel"]),
 
         .executableTarget(
             name: "feedspool",
@@ -44,6 +45,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["Fetch"], path: "Tests/TestSupport", exclude: ["server.py"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,64 @@
+import FeedspoolModel
+import Foundation
+
+/// The JSON of one spool file (schema `feedspool.item/1`, SPEC section 4), fields in the SPEC's order.
+public enum ItemDocument {
+    public static let schema = "feedspool.item/1"
+
+    public static func json(item: Item, feed: FeedRef, fetched: Date, dedup: DedupRecord) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("schema"); w.value(schema)
+        w.key("id"); w.value(item.id)
+        w.key("feed")
+        w.beginObject()
+        w.key("id"); w.value(feed.id)
+        w.key("url"); w.value(feed.url)
+        w.key("title"); w.value(feed.title)
+        w.endObject()
+        w.key("guid"); w.value(item.guid)
+        w.key("url"); w.value(item.url)
+        w.key("title"); w.value(item.title)
+        w.key("authors"); w.value(item.authors)
+        w.key("published"); w.value(item.published)
+        w.key("updated"); w.value(item.updated)
+        w.key("fetched"); w.value(fetched)
+        w.key("summary"); w.value(item.summary)
+        w.key("content_html"); w.value(item.contentHTML)
+        w.key("content_text"); w.value(item.contentText)
+        w.key("language"); w.value(item.language)
+        w.key("categories"); w.value(item.categories)
+        w.key("enclosures")
+        w.beginArray()
+        for e in item.enclosures {
+            w.beginObject()
+            w.key("url"); w.value(e.url)
+            w.key("type"); w.value(e.type)
+            w.key("length"); w.value(e.length)
+            w.endObject()
+        }
+        w.endArray()
+        w.key("source")
+        if let s = item.source {
+            w.beginObject()
+            w.key("name"); w.value(s.name)
+            w.key("url"); w.value(s.url)
+            w.key("evidence"); w.value(s.evidence.rawValue)
+            w.endObject()
+        } else {
+            w.null()
+        }
+        w.key("dedup")
+        w.beginObject()
+        w.key("status"); w.value(dedup.status.rawValue)
+        w.key("cluster"); w.value(dedup.cluster)
+        w.key("duplicate_of"); w.value(dedup.duplicateOf)
+        w.key("similarity"); w.value(dedup.similarity)
+        w.key("method"); w.value(dedup.method?.rawValue)
+        w.endObject()
+        w.endObject()
+        var out = w.bytes
+        out.append(0x0A)
+        return out
+    }
+}
