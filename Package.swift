@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries, each wrapped once (NOTES-C-INTEROP.md).
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
+        .target(name: "Store", dependencies: ["FeedspoolModel", .product(name: "GRDB", package: "GRDB.swift")]),
 
         .executableTarget(
             name: "feedspool",
@@ -46,6 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Fetch"], path: "Tests/TestSupport", exclude: ["server.py"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,412 @@
+import FeedspoolModel
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, so that the CLI can read
+/// and enqueue while a daemon works. Writes that claim work run in
+/// `BEGIN IMMEDIATE` transactions; a busy database is waited for up to 10 s.
+///
+/// Related SQLite documentation: <https://www.sqlite.org/wal.html>
+public final class SQLiteStore: Store {
+    private let database: DatabaseQueue
+    public let path: String
+
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(10)
+        config.label = "feedspool.store"
+        do {
+            let folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            database = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw .unavailable(path: path, reason: Self.describe(error))
+        }
+    }
+
+    // MARK: schema
+
+    /// Numbered migrations; a released one is never edited, only followed by another.
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE job (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    feed_id TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    priority INTEGER NOT NULL,        -- 0 manual, 1 scheduled
+                    state TEXT NOT NULL,
+                    run_at REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    started_at REAL,
+                    finished_at REAL,
+                    lease_owner TEXT,
+                    lease_until REAL,
+                    last_error TEXT,
+                    result TEXT                       -- JSON of JobResult
+                );
+                -- One live job per feed.
+                CREATE UNIQUE INDEX job_live_feed ON job(feed_id) WHERE state IN ('queued', 'running', 'failed');
+                CREATE INDEX job_due ON job(priority, run_at, id) WHERE state IN ('queued', 'failed');
+                CREATE INDEX job_lease ON job(lease_until) WHERE state = 'running';
+                CREATE INDEX job_finished ON job(finished_at);
+                CREATE TABLE job_attempt (
+                    job_id INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    owner TEXT NOT NULL,
+                    started_at REAL NOT NULL,
+                    finished_at REAL,
+                    outcome TEXT,
+                    error TEXT,
+                    PRIMARY KEY (job_id, number)
+                );
+                CREATE TABLE heartbeat (
+                    host TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    started_at REAL NOT NULL,
+                    beat_at REAL NOT NULL,
+                    PRIMARY KEY (host, pid)
+                );
+                """)
+        }
+        return m
+    }()
+
+    // MARK: helpers
+
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction, mapping errors.
+    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try database.writeWithoutTransaction { db in
+                var value: T?
+                try db.inTransaction(.immediate) {
+                    value = try body(db)
+                    return .commit
+                }
+                return value!
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw Self.failure(operation, error)
+        }
+    }
+
+    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw Self.failure(operation, error)
+        }
+    }
+
+    private static func failure(_ operation: String, _ error: any Error) -> StoreError {
+        let reason = describe(error)
+        if let e = error as? DatabaseError, [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY].contains(e.resultCode) {
+            return .unavailable(path: "store", reason: reason)
+        }
+        return .failed(operation: operation, reason: reason)
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e.resultCode)" }
+        return "\(error)"
+    }
+
+    private static let jobColumns = """
+        id, feed_id, url, kind, state, run_at, attempts, max_attempts, created_at, started_at, finished_at,
+        lease_owner, lease_until, last_error, result
+        """
+
+    private static func job(_ row: Row) -> FetchJob {
+        let resultJSON: String? = row["result"]
+        return FetchJob(
+            id: row["id"], feedID: row["feed_id"], url: row["url"],
+            kind: JobKind(rawValue: row["kind"]) ?? .scheduled, state: JobState(rawValue: row["state"]) ?? .queued,
+            runAt: Date(timeIntervalSince1970: row["run_at"]), attempts: row["attempts"], maxAttempts: row["max_attempts"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]),
+            startedAt: (row["started_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            leaseOwner: row["lease_owner"],
+            leaseUntil: (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastError: row["last_error"],
+            result: resultJSON.flatMap { try? JSONDecoder().decode(JobResult.self, from: Data($0.utf8)) })
+    }
+
+    private static func encode(_ r: JobResult?) -> String? {
+        r.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    // MARK: jobs
+
+    public func enqueue(feedID: String, url: String, kind: JobKind, runAt: Date, maxAttempts: Int, now: Date) throws(StoreError) -> FetchJob {
+        try write("enqueue") { db in
+            if let live = try Row.fetchOne(
+                db, sql: "SELECT \(Self.jobColumns) FROM job WHERE feed_id = ? AND state IN ('queued', 'running', 'failed')",
+                arguments: [feedID])
+            {
+                var job = Self.job(live)
+                // A manual fetch moves a waiting job to the front and makes it due now.
+                if kind == .manual, job.state != .running {
+                    try db.execute(
+                        sql: "UPDATE job SET kind = 'manual', priority = 0, run_at = MIN(run_at, ?), state = 'queued' WHERE id = ?",
+                        arguments: [now.timeIntervalSince1970, job.id])
+                    job.kind = .manual
+                    job.state = .queued
+                    job.runAt = min(job.runAt, now)
+                }
+                return job
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO job (feed_id, url, kind, priority, state, run_at, max_attempts, created_at)
+                    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)
+                    """,
+                arguments: [feedID, url, kind.rawValue, kind == .manual ? 0 : 1, runAt.timeIntervalSince1970, maxAttempts,
+                            now.timeIntervalSince1970])
+            let row = try Row.fetchOne(db, sql: "SELECT \(Self.jobColumns) FROM job WHERE id = ?", arguments: [db.lastInsertedRowID])!
+            return Self.job(row)
+        }
+    }
+
+    public func claimJobs(limit: Int, owner: String, leaseFor: TimeInterval, now: Date) throws(StoreError) -> [FetchJob] {
+        try write("claim jobs") { db in
+            let t = now.timeIntervalSince1970
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE job SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1,
+                        started_at = ?, finished_at = NULL
+                    WHERE id IN (
+                        SELECT id FROM job WHERE state IN ('queued', 'failed') AND run_at <= ?
+                        ORDER BY priority, run_at, id LIMIT ?)
+                    RETURNING \(Self.jobColumns)
+                    """,
+                arguments: [owner, t + leaseFor, t, t, limit])
+            let jobs = rows.map(Self.job).sorted { ($0.kind == .manual ? 0 : 1, $0.runAt, $0.id) < ($1.kind == .manual ? 0 : 1, $1.runAt, $1.id) }
+            for j in jobs {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO job_attempt (job_id, number, owner, started_at) VALUES (?, ?, ?, ?)",
+                    arguments: [j.id, j.attempts, owner, t])
+            }
+            return jobs
+        }
+    }
+
+    public func renewLeases(_ jobIDs: [Int64], owner: String, until: Date) throws(StoreError) {
+        guard !jobIDs.isEmpty else { return }
+        try write("renew leases") { db in
+            try db.execute(
+                sql: "UPDATE job SET lease_until = ? WHERE state = 'running' AND lease_owner = ? AND id IN (SELECT value FROM json_each(?))",
+                arguments: [until.timeIntervalSince1970, owner, Self.jsonList(jobIDs)])
+        }
+    }
+
+    public func complete(_ jobID: Int64, owner: String, result: JobResult, now: Date) throws(StoreError) {
+        try write("complete job") { db in
+            try db.execute(
+                sql: """
+                    UPDATE job SET state = 'done', finished_at = ?, lease_owner = NULL, lease_until = NULL, result = ?, last_error = NULL
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """,
+                arguments: [now.timeIntervalSince1970, Self.encode(result), jobID, owner])
+            try Self.finishAttempt(db, jobID: jobID, outcome: "done", error: nil, now: now)
+        }
+    }
+
+    public func fail(_ jobID: Int64, owner: String, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState {
+        try write("fail job") { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT attempts, max_attempts FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
+                arguments: [jobID, owner])
+            else { return .failed }
+            let attempts: Int = row["attempts"], maxAttempts: Int = row["max_attempts"]
+            let next: JobState = attempts >= maxAttempts ? .dead : .failed
+            try db.execute(
+                sql: """
+                    UPDATE job SET state = ?, run_at = ?, finished_at = ?, lease_owner = NULL, lease_until = NULL,
+                        last_error = ?, result = ?
+                    WHERE id = ?
+                    """,
+                arguments: [next.rawValue, retryAt.timeIntervalSince1970, now.timeIntervalSince1970, error, Self.encode(result), jobID])
+            try Self.finishAttempt(db, jobID: jobID, outcome: "failed", error: error, now: now)
+            return next
+        }
+    }
+
+    public func rescueExpiredLeases(now: Date) throws(StoreError) -> Int {
+        try write("rescue expired leases") { db in
+            let t = now.timeIntervalSince1970
+            let expired = try Row.fetchAll(
+                db, sql: "SELECT id, attempts, max_attempts FROM job WHERE state = 'running' AND lease_until < ?", arguments: [t])
+            for row in expired {
+                let id: Int64 = row["id"], attempts: Int = row["attempts"], maxAttempts: Int = row["max_attempts"]
+                try db.execute(
+                    sql: """
+                        UPDATE job SET state = ?, run_at = ?, lease_owner = NULL, lease_until = NULL,
+                            last_error = 'the worker holding the lease stopped (lease expired)'
+                        WHERE id = ?
+                        """,
+                    arguments: [attempts >= maxAttempts ? "dead" : "queued", t, id])
+                try Self.finishAttempt(db, jobID: id, outcome: "expired", error: "lease expired", now: now)
+            }
+            return expired.count
+        }
+    }
+
+    public func release(owner: String, now: Date) throws(StoreError) -> Int {
+        try write("release jobs") { db in
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM job WHERE state = 'running' AND lease_owner = ?", arguments: [owner])
+            try db.execute(
+                sql: """
+                    UPDATE job SET state = 'queued', attempts = MAX(0, attempts - 1), lease_owner = NULL, lease_until = NULL,
+                        started_at = NULL
+                    WHERE state = 'running' AND lease_owner = ?
+                    """,
+                arguments: [owner])
+            for id in ids {
+                try db.execute(
+                    sql: "DELETE FROM job_attempt WHERE job_id = ? AND finished_at IS NULL", arguments: [id])
+            }
+            return ids.count
+        }
+    }
+
+    public func retry(_ jobIDs: [Int64], now: Date) throws(StoreError) -> [Int64] {
+        try write("retry jobs") { db in
+            try Self.retry(db, where: "id IN (SELECT value FROM json_each(?)) AND state IN ('failed', 'dead')",
+                           arguments: [Self.jsonList(jobIDs)], now: now)
+        }
+    }
+
+    public func retryAllDead(now: Date) throws(StoreError) -> [Int64] {
+        try write("retry dead jobs") { db in
+            try Self.retry(db, where: "state = 'dead'", arguments: [], now: now)
+        }
+    }
+
+    /// A job comes back only if its feed has no other live job (one live job per feed).
+    private static func retry(_ db: Database, where condition: String, arguments: StatementArguments, now: Date) throws -> [Int64] {
+        let candidates = try Row.fetchAll(db, sql: "SELECT id, feed_id FROM job WHERE \(condition) ORDER BY id", arguments: arguments)
+        var changed: [Int64] = []
+        for row in candidates {
+            let id: Int64 = row["id"], feed: String = row["feed_id"]
+            let busy = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM job WHERE feed_id = ? AND id != ? AND state IN ('queued', 'running', 'failed')",
+                arguments: [feed, id]) ?? 0
+            guard busy == 0 else { continue }
+            try db.execute(
+                sql: "UPDATE job SET state = 'queued', run_at = ?, attempts = 0, finished_at = NULL WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id])
+            changed.append(id)
+        }
+        return changed
+    }
+
+    public func cancel(_ jobIDs: [Int64], now: Date) throws(StoreError) -> [Int64] {
+        try write("cancel jobs") { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM job WHERE id IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'failed')",
+                arguments: [Self.jsonList(jobIDs)])
+            try db.execute(
+                sql: "UPDATE job SET state = 'cancelled', finished_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+                arguments: [now.timeIntervalSince1970, Self.jsonList(ids)])
+            return ids
+        }
+    }
+
+    public func job(_ id: Int64) throws(StoreError) -> FetchJob? {
+        try read("read job") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.jobColumns) FROM job WHERE id = ?", arguments: [id]).map(Self.job)
+        }
+    }
+
+    public func attempts(ofJob id: Int64) throws(StoreError) -> [JobAttempt] {
+        try read("read attempts") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM job_attempt WHERE job_id = ? ORDER BY number", arguments: [id]).map { r in
+                JobAttempt(
+                    number: r["number"], owner: r["owner"], startedAt: Date(timeIntervalSince1970: r["started_at"]),
+                    finishedAt: (r["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)), outcome: r["outcome"],
+                    error: r["error"])
+            }
+        }
+    }
+
+    public func listJobs(_ filter: JobFilter) throws(StoreError) -> [FetchJob] {
+        try read("list jobs") { db in
+            var sql = "SELECT \(Self.jobColumns) FROM job WHERE state IN (SELECT value FROM json_each(?))"
+            var arguments: StatementArguments = [Self.jsonList(filter.states.map(\.rawValue))]
+            if let feed = filter.feedID {
+                sql += " AND feed_id = ?"
+                arguments += [feed]
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments += [filter.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.job)
+        }
+    }
+
+    public func queueStats(now: Date) throws(StoreError) -> QueueStats {
+        try read("queue stats") { db in
+            var counts: [JobState: Int] = [:]
+            for s in JobState.allCases { counts[s] = 0 }
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+                if let s = JobState(rawValue: row["state"]) { counts[s] = row["n"] }
+            }
+            let t = now.timeIntervalSince1970
+            let oldest = try Double.fetchOne(db, sql: "SELECT MIN(run_at) FROM job WHERE state = 'queued' AND run_at <= ?", arguments: [t])
+            let finished = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM job WHERE state IN ('done', 'failed', 'dead') AND finished_at >= ?", arguments: [t - 3600]) ?? 0
+            let daemons = try Row.fetchAll(db, sql: "SELECT * FROM heartbeat ORDER BY host, pid").map { r in
+                DaemonHeartbeat(
+                    host: r["host"], pid: r["pid"], startedAt: Date(timeIntervalSince1970: r["started_at"]),
+                    beatAt: Date(timeIntervalSince1970: r["beat_at"]))
+            }
+            return QueueStats(
+                counts: counts, oldestQueuedAge: oldest.map { max(0, t - $0) }, jobsPerMinuteLastHour: Double(finished) / 60,
+                daemons: daemons)
+        }
+    }
+
+    // MARK: daemons
+
+    public func beat(host: String, pid: Int32, startedAt: Date, now: Date) throws(StoreError) {
+        try write("heartbeat") { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO heartbeat (host, pid, started_at, beat_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (host, pid) DO UPDATE SET beat_at = excluded.beat_at
+                    """,
+                arguments: [host, pid, startedAt.timeIntervalSince1970, now.timeIntervalSince1970])
+        }
+    }
+
+    public func endHeartbeat(host: String, pid: Int32) throws(StoreError) {
+        try write("end heartbeat") { db in
+            try db.execute(sql: "DELETE FROM heartbeat WHERE host = ? AND pid = ?", arguments: [host, pid])
+        }
+    }
+
+    // MARK: small helpers
+
+    private static func finishAttempt(_ db: Database, jobID: Int64, outcome: String, error: String?, now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE job_attempt SET finished_at = ?, outcome = ?, error = ?
+                WHERE job_id = ? AND number = (SELECT MAX(number) FROM job_attempt WHERE job_id = ?) AND finished_at IS NULL
+                """,
+            arguments: [now.timeIntervalSince1970, outcome, error, jobID, jobID])
+    }
+
+    /// A list bound as one JSON value and read with `json_each`, so no SQL is ever built from values.
+    private static func jsonList<T: Encodable>(_ values: [T]) -> String {
+        (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+}

@@ -1,0 +1,84 @@
+import FeedspoolModel
+import Foundation
+
+/// Why the store failed, with what to do about it.
+public enum StoreError: Error, Sendable, Hashable {
+    /// The database cannot be opened or written (missing folder, permissions, full disk).
+    case unavailable(path: String, reason: String)
+    /// A query failed.
+    case failed(operation: String, reason: String)
+    case noSuchJob(Int64)
+
+    public var message: String {
+        switch self {
+        case .unavailable(let p, let r): return "\(p): the store cannot be used: \(r)"
+        case .failed(let op, let r): return "store: \(op) failed: \(r)"
+        case .noSuchJob(let id): return "no job \(id)"
+        }
+    }
+}
+
+/// Which jobs `listJobs` returns.
+public struct JobFilter: Sendable {
+    public var states: Set<JobState>
+    public var feedID: String?
+    public var limit: Int
+
+    public init(states: Set<JobState> = Set(JobState.allCases), feedID: String? = nil, limit: Int = 50) {
+        self.states = states
+        self.feedID = feedID
+        self.limit = limit
+    }
+}
+
+/// Everything feedspool keeps: the job queue, per-feed state, delivered items,
+/// daemon heartbeats. One protocol, so that SQLite (one machine) and
+/// PostgreSQL (several) can serve the same callers; every time is passed in,
+/// so that lease and backoff logic is tested without sleeping.
+public protocol Store: Sendable {
+    // MARK: jobs
+
+    /// Queues a job for `feedID` unless it already has a live one (queued,
+    /// running or failed and waiting to retry); returns the job that is live for it.
+    /// A manual job asked for while a scheduled one waits takes its place in line.
+    func enqueue(feedID: String, url: String, kind: JobKind, runAt: Date, maxAttempts: Int, now: Date) throws(StoreError) -> FetchJob
+
+    /// Takes up to `limit` jobs that are due (queued, or failed and past their
+    /// retry time), manual first, then by due time, then id; they become
+    /// `running` under a lease held by `owner` until `now + leaseFor`.
+    func claimJobs(limit: Int, owner: String, leaseFor: TimeInterval, now: Date) throws(StoreError) -> [FetchJob]
+
+    /// Extends the leases `owner` holds on these running jobs.
+    func renewLeases(_ jobIDs: [Int64], owner: String, until: Date) throws(StoreError)
+
+    /// The job ended well.
+    func complete(_ jobID: Int64, owner: String, result: JobResult, now: Date) throws(StoreError)
+
+    /// The attempt failed: the job waits until `retryAt`, or is `dead` when it had its last attempt.
+    func fail(_ jobID: Int64, owner: String, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState
+
+    /// Running jobs whose lease ran out (their worker died) go back to the queue,
+    /// or die if that was their last attempt; returns how many.
+    func rescueExpiredLeases(now: Date) throws(StoreError) -> Int
+
+    /// Running jobs of `owner` go back to the queue without counting the attempt (a graceful stop).
+    func release(owner: String, now: Date) throws(StoreError) -> Int
+
+    /// Failed or dead jobs back to queued, due now; returns those changed.
+    func retry(_ jobIDs: [Int64], now: Date) throws(StoreError) -> [Int64]
+    func retryAllDead(now: Date) throws(StoreError) -> [Int64]
+
+    /// Queued (or waiting-to-retry) jobs become cancelled; returns those changed.
+    func cancel(_ jobIDs: [Int64], now: Date) throws(StoreError) -> [Int64]
+
+    func job(_ id: Int64) throws(StoreError) -> FetchJob?
+    func attempts(ofJob id: Int64) throws(StoreError) -> [JobAttempt]
+    /// Newest first.
+    func listJobs(_ filter: JobFilter) throws(StoreError) -> [FetchJob]
+    func queueStats(now: Date) throws(StoreError) -> QueueStats
+
+    // MARK: daemons
+
+    func beat(host: String, pid: Int32, startedAt: Date, now: Date) throws(StoreError)
+    func endHeartbeat(host: String, pid: Int32) throws(StoreError)
+}
