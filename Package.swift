@@ -31,11 +31,12 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
         .target(name: "Store", dependencies: ["FeedspoolModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Daemon", dependencies: ["FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store"]),
 
         .executableTarget(
             name: "feedspool",
             dependencies: [
-                "FeedspoolModel", "Config", "Parse", "Fetch",
+                "FeedspoolModel", "Config", "Parse", "Fetch", "Spool", "Store", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -76,6 +76,39 @@ public final class SQLiteStore: Store {
                 );
                 """)
         }
+        m.registerMigration("v2-feeds-items") { db in
+            try db.execute(sql: """
+                CREATE TABLE feed (
+                    id TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    effective_url TEXT NOT NULL,
+                    title TEXT,
+                    etag TEXT,
+                    last_modified TEXT,
+                    last_fetch_at REAL,
+                    last_status TEXT,
+                    last_http_status INTEGER,
+                    error_streak INTEGER NOT NULL DEFAULT 0,
+                    next_due_at REAL NOT NULL,
+                    gone INTEGER NOT NULL DEFAULT 0,
+                    items_delivered INTEGER NOT NULL DEFAULT 0,
+                    configured INTEGER NOT NULL DEFAULT 1
+                );
+                CREATE TABLE item (
+                    feed_id TEXT NOT NULL,
+                    item_key TEXT NOT NULL,
+                    item_id TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    file_name TEXT NOT NULL,
+                    delivered INTEGER NOT NULL DEFAULT 0,
+                    first_seen_at REAL NOT NULL,
+                    delivered_at REAL,
+                    deliveries INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (feed_id, item_key)
+                );
+                CREATE INDEX item_pending ON item(feed_id) WHERE delivered = 0;
+                """)
+        }
         return m
     }()
 
@@ -223,6 +256,12 @@ public final class SQLiteStore: Store {
 
     public func fail(_ jobID: Int64, owner: String, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState {
         try write("fail job") { db in
+            try Self.fail(db, jobID: jobID, owner: owner, error: error, result: result, retryAt: retryAt, now: now)
+        }
+    }
+
+    private static func fail(_ db: Database, jobID: Int64, owner: String, error: String, result: JobResult?, retryAt: Date, now: Date) throws -> JobState {
+        do {
             guard let row = try Row.fetchOne(
                 db, sql: "SELECT attempts, max_attempts FROM job WHERE id = ? AND state = 'running' AND lease_owner = ?",
                 arguments: [jobID, owner])
@@ -372,6 +411,137 @@ public final class SQLiteStore: Store {
             return QueueStats(
                 counts: counts, oldestQueuedAge: oldest.map { max(0, t - $0) }, jobsPerMinuteLastHour: Double(finished) / 60,
                 daemons: daemons)
+        }
+    }
+
+    // MARK: feeds
+
+    private static func feed(_ r: Row) -> FeedState {
+        FeedState(
+            id: r["id"], url: r["url"], effectiveURL: r["effective_url"], title: r["title"], etag: r["etag"],
+            lastModified: r["last_modified"], lastFetchAt: (r["last_fetch_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            lastStatus: r["last_status"], lastHTTPStatus: r["last_http_status"], errorStreak: r["error_streak"],
+            nextDueAt: Date(timeIntervalSince1970: r["next_due_at"]), gone: r["gone"], itemsDelivered: r["items_delivered"],
+            configured: r["configured"])
+    }
+
+    public func syncFeeds(_ feeds: [(id: String, url: String)], now: Date) throws(StoreError) {
+        try write("sync feeds") { db in
+            try db.execute(sql: "UPDATE feed SET configured = 0")
+            for f in feeds {
+                if let old = try String.fetchOne(db, sql: "SELECT url FROM feed WHERE id = ?", arguments: [f.id]) {
+                    if old != f.url {
+                        try db.execute(
+                            sql: """
+                                UPDATE feed SET url = ?, effective_url = ?, etag = NULL, last_modified = NULL, gone = 0,
+                                    error_streak = 0, next_due_at = ?, configured = 1 WHERE id = ?
+                                """,
+                            arguments: [f.url, f.url, now.timeIntervalSince1970, f.id])
+                    } else {
+                        try db.execute(sql: "UPDATE feed SET configured = 1 WHERE id = ?", arguments: [f.id])
+                    }
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO feed (id, url, effective_url, next_due_at) VALUES (?, ?, ?, ?)",
+                        arguments: [f.id, f.url, f.url, now.timeIntervalSince1970])
+                }
+            }
+        }
+    }
+
+    public func ensureFeed(id: String, url: String, now: Date) throws(StoreError) {
+        try write("add feed") { db in
+            try db.execute(
+                sql: "INSERT INTO feed (id, url, effective_url, next_due_at, configured) VALUES (?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
+                arguments: [id, url, url, now.timeIntervalSince1970])
+        }
+    }
+
+    public func feedState(_ id: String) throws(StoreError) -> FeedState? {
+        try read("read feed") { db in try Row.fetchOne(db, sql: "SELECT * FROM feed WHERE id = ?", arguments: [id]).map(Self.feed) }
+    }
+
+    public func feedStates() throws(StoreError) -> [FeedState] {
+        try read("read feeds") { db in try Row.fetchAll(db, sql: "SELECT * FROM feed WHERE configured = 1 ORDER BY id").map(Self.feed) }
+    }
+
+    public func dueFeeds(now: Date) throws(StoreError) -> [FeedState] {
+        try read("due feeds") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM feed WHERE configured = 1 AND gone = 0 AND next_due_at <= ? ORDER BY next_due_at, id",
+                arguments: [now.timeIntervalSince1970]
+            ).map(Self.feed)
+        }
+    }
+
+    private static func saveFeed(_ db: Database, _ f: FeedState, delivered: Int) throws {
+        try db.execute(
+            sql: """
+                UPDATE feed SET effective_url = ?, title = ?, etag = ?, last_modified = ?, last_fetch_at = ?, last_status = ?,
+                    last_http_status = ?, error_streak = ?, next_due_at = ?, gone = ?, items_delivered = items_delivered + ?
+                WHERE id = ?
+                """,
+            arguments: [f.effectiveURL, f.title, f.etag, f.lastModified, f.lastFetchAt?.timeIntervalSince1970, f.lastStatus,
+                        f.lastHTTPStatus, f.errorStreak, f.nextDueAt.timeIntervalSince1970, f.gone, delivered, f.id])
+    }
+
+    // MARK: items
+
+    public func knownItems(feedID: String, keys: [String]) throws(StoreError) -> [String: KnownItem] {
+        guard !keys.isEmpty else { return [:] }
+        return try read("read items") { db in
+            var out: [String: KnownItem] = [:]
+            for r in try Row.fetchAll(
+                db, sql: "SELECT * FROM item WHERE feed_id = ? AND item_key IN (SELECT value FROM json_each(?))",
+                arguments: [feedID, Self.jsonList(keys)])
+            {
+                let k = KnownItem(key: r["item_key"], itemID: r["item_id"], contentHash: r["content_hash"], fileName: r["file_name"],
+                                  delivered: r["delivered"])
+                out[k.key] = k
+            }
+            return out
+        }
+    }
+
+    public func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError) {
+        guard !items.isEmpty else { return }
+        try write("record intents") { db in
+            for i in items {
+                try db.execute(
+                    sql: """
+                        INSERT INTO item (feed_id, item_key, item_id, content_hash, file_name, delivered, first_seen_at)
+                        VALUES (?, ?, ?, ?, ?, 0, ?)
+                        ON CONFLICT (feed_id, item_key) DO UPDATE SET content_hash = excluded.content_hash,
+                            file_name = excluded.file_name, delivered = 0
+                        """,
+                    arguments: [feedID, i.key, i.itemID, i.contentHash, i.fileName, now.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func commitJob(_ jobID: Int64, owner: String, feed: FeedState, deliveredKeys: [String], result: JobResult, now: Date) throws(StoreError) {
+        try write("commit job") { db in
+            try db.execute(
+                sql: """
+                    UPDATE item SET delivered = 1, delivered_at = ?, deliveries = deliveries + 1
+                    WHERE feed_id = ? AND item_key IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [now.timeIntervalSince1970, feed.id, Self.jsonList(deliveredKeys)])
+            try Self.saveFeed(db, feed, delivered: deliveredKeys.count)
+            try db.execute(
+                sql: """
+                    UPDATE job SET state = 'done', finished_at = ?, lease_owner = NULL, lease_until = NULL, result = ?, last_error = NULL
+                    WHERE id = ? AND state = 'running' AND lease_owner = ?
+                    """,
+                arguments: [now.timeIntervalSince1970, Self.encode(result), jobID, owner])
+            try Self.finishAttempt(db, jobID: jobID, outcome: "done", error: nil, now: now)
+        }
+    }
+
+    public func failJob(_ jobID: Int64, owner: String, feed: FeedState, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState {
+        try write("fail job") { db in
+            try Self.saveFeed(db, feed, delivered: 0)
+            return try Self.fail(db, jobID: jobID, owner: owner, error: error, result: result, retryAt: retryAt, now: now)
         }
     }
 

@@ -77,6 +77,34 @@ public protocol Store: Sendable {
     func listJobs(_ filter: JobFilter) throws(StoreError) -> [FetchJob]
     func queueStats(now: Date) throws(StoreError) -> QueueStats
 
+    // MARK: feeds
+
+    /// Makes the store's feeds match the config: new ones are due now, changed
+    /// URLs reset the feed's validators, removed ones are kept (history) but no longer configured.
+    func syncFeeds(_ feeds: [(id: String, url: String)], now: Date) throws(StoreError)
+    /// Registers a feed that is not in the config (an ad-hoc `feedspool fetch URL`), if new.
+    func ensureFeed(id: String, url: String, now: Date) throws(StoreError)
+    func feedState(_ id: String) throws(StoreError) -> FeedState?
+    /// Configured feeds, by id.
+    func feedStates() throws(StoreError) -> [FeedState]
+    /// Configured, not gone, and due at `now`.
+    func dueFeeds(now: Date) throws(StoreError) -> [FeedState]
+
+    // MARK: items and delivery (DESIGN: Delivery without loss)
+
+    /// What the store knows of these item keys of a feed.
+    func knownItems(feedID: String, keys: [String]) throws(StoreError) -> [String: KnownItem]
+
+    /// Step 1: the items about to be written, with their planned file names.
+    func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError)
+
+    /// Step 3, one transaction: the items are delivered, the feed's state is
+    /// saved, the job is done.
+    func commitJob(_ jobID: Int64, owner: String, feed: FeedState, deliveredKeys: [String], result: JobResult, now: Date) throws(StoreError)
+
+    /// A failed attempt, with the feed's state (error streak, next due time) in the same transaction.
+    func failJob(_ jobID: Int64, owner: String, feed: FeedState, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState
+
     // MARK: daemons
 
     func beat(host: String, pid: Int32, startedAt: Date, now: Date) throws(StoreError)

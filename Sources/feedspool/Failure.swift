@@ -3,6 +3,8 @@ import Config
 import Fetch
 import Foundation
 import Parse
+import Spool
+import Store
 
 /// The sysexits codes of SPEC section 2, in one place.
 enum ExitStatus: Int32 {
@@ -31,6 +33,13 @@ struct Failure: Error {
         case let f as Failure: self = f
         case let e as ConfigError: self.init(.configError, e.message)
         case let e as FetchError: self.init(.workFailed, e.message)
+        case let e as StoreError:
+            switch e {
+            case .unavailable: self.init(.ioError, e.message)
+            case .noSuchJob: self.init(.usage, e.message)
+            case .failed: self.init(.ioError, e.message)
+            }
+        case let e as SpoolError: self.init(.ioError, e.message)
         case let e as ParseError:
             switch e {
             case .notAFeed: self.init(.notAFeed, e.message)

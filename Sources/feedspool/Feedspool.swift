@@ -5,7 +5,10 @@ struct Feedspool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feedspool",
         abstract: "Polls RSS and Atom feeds and spools every new story as one JSON file.",
-        subcommands: [ParseCommand.self, ConfigCommand.self])
+        subcommands: [
+            RunCommand.self, FetchCommand.self, QueueCommand.self, FeedsCommand.self, StatusCommand.self, ParseCommand.self,
+            ConfigCommand.self,
+        ])
 }
 
 /// Options every subcommand takes (SPEC section 2).

@@ -1,0 +1,206 @@
+import Config
+import FeedspoolModel
+import Fetch
+import Foundation
+import Parse
+import Spool
+import Store
+
+/// How a job ended, for the caller's tally and exit code.
+public enum JobOutcome: Sendable, Equatable {
+    case done(JobResult)
+    case failed(JobState, String)
+}
+
+/// Runs one job: fetch, parse, decide what is new, write the spool, commit the
+/// store, in the order of DESIGN's "Delivery without loss". `feedspool run`,
+/// `run --once` and `fetch --inline` all go through `process`.
+public final class Worker: Sendable {
+    let store: any Store
+    let spool: Spool
+    let fetcher: Fetcher
+    let config: Config
+    let owner: String
+    private let schedule: Schedule
+    private let feedSettings: [String: FeedSettings]
+    /// Parsing and delivery: fetch wide, parse narrow (one operation per core).
+    private let parsing: OperationQueue
+    private let now: @Sendable () -> Date
+    private let random: @Sendable () -> Double
+
+    public init(
+        store: any Store, spool: Spool, fetcher: Fetcher, config: Config, owner: String,
+        now: @escaping @Sendable () -> Date = Date.init, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.store = store
+        self.spool = spool
+        self.fetcher = fetcher
+        self.config = config
+        self.owner = owner
+        self.now = now
+        self.random = random
+        schedule = Schedule(config.schedule)
+        feedSettings = Dictionary(config.feeds.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let q = OperationQueue()
+        q.name = "feedspool.parse"
+        q.maxConcurrentOperationCount = ProcessInfo.processInfo.activeProcessorCount
+        parsing = q
+    }
+
+    /// Processes a job claimed by `owner`; `completion` runs once the store has the outcome.
+    public func process(_ job: FetchJob, completion: @escaping @Sendable (JobOutcome) -> Void) {
+        let started = now()
+        let state: FeedState
+        do {
+            state = try store.feedState(job.feedID) ?? FeedState(id: job.feedID, url: job.url, nextDueAt: started)
+        } catch {
+            completion(.failed(.failed, error.message))
+            return
+        }
+        let request = FetchRequest(url: state.effectiveURL, etag: state.etag, lastModified: state.lastModified)
+        fetcher.fetch(request) { [self] result in
+            parsing.addOperation { [self] in
+                completion(handle(job, state: state, started: started, fetched: result))
+            }
+        }
+    }
+
+    /// Processes one job and waits for it (the CLI's `--inline`).
+    public func processAndWait(_ job: FetchJob) -> JobOutcome {
+        let box = OutcomeBox()
+        let done = DispatchSemaphore(value: 0)
+        process(job) { outcome in
+            box.value = outcome
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+
+    private func handle(_ job: FetchJob, state: FeedState, started: Date, fetched: Result<FetchResponse, FetchError>) -> JobOutcome {
+        var feed = state
+        let fetchedAt = now()
+        feed.lastFetchAt = fetchedAt
+        switch fetched {
+        case .failure(let error):
+            var result = JobResult(seconds: fetchedAt.timeIntervalSince(started))
+            if case .http(_, let status, _) = error { result.httpStatus = status; feed.lastHTTPStatus = status }
+            if case .gone = error { result.httpStatus = 410; feed.lastHTTPStatus = 410; feed.gone = true }
+            return fail(job, feed: feed, message: error.message, retryAfter: error.retryAfter, result: result)
+        case .success(let response):
+            feed.lastHTTPStatus = response.status
+            if let etag = response.etag { feed.etag = etag }
+            if let lm = response.lastModified { feed.lastModified = lm }
+            if let moved = response.permanentRedirect { feed.effectiveURL = moved }
+            var result = JobResult(httpStatus: response.status, bytes: response.body.count, seconds: 0)
+            let configured = feedSettings[job.feedID]?.interval
+            if response.isNotModified {
+                feed.lastStatus = "not modified"
+                feed.errorStreak = 0
+                feed.nextDueAt = schedule.nextFetch(after: fetchedAt, configured: configured, feedHint: nil, maxAge: response.maxAge, random: random())
+                result.seconds = now().timeIntervalSince(started)
+                return commit(job, feed: feed, delivered: [], result: result)
+            }
+            let parsed: ParsedFeed
+            do {
+                parsed = try FeedParser.parse(
+                    response.body,
+                    options: ParseOptions(baseURL: URL(string: response.url), charset: response.charset, feedID: job.feedID,
+                                          maxBytes: config.fetch.maxBytes))
+            } catch {
+                return fail(job, feed: feed, message: "\(response.url): \(error.message)", retryAfter: nil, result: result)
+            }
+            feed.title = parsed.feed.title ?? feed.title
+            result.itemsSeen = parsed.items.count
+            let delivery: [String]
+            do {
+                delivery = try deliver(parsed, feed: feed, job: job, fetchedAt: fetchedAt)
+            } catch let e as SpoolError {
+                return fail(job, feed: feed, message: e.message, retryAfter: nil, result: result, countsAsFeedError: false)
+            } catch let e as StoreError {
+                return fail(job, feed: feed, message: e.message, retryAfter: nil, result: result, countsAsFeedError: false)
+            } catch {
+                return fail(job, feed: feed, message: "\(error)", retryAfter: nil, result: result, countsAsFeedError: false)
+            }
+            result.itemsNew = delivery.count
+            feed.lastStatus = "ok"
+            feed.errorStreak = 0
+            feed.nextDueAt = schedule.nextFetch(
+                after: fetchedAt, configured: configured, feedHint: parsed.feed.suggestedInterval, maxAge: response.maxAge, random: random())
+            result.seconds = now().timeIntervalSince(started)
+            return commit(job, feed: feed, delivered: delivery, result: result)
+        }
+    }
+
+    /// Steps 1 and 2 of delivery: record the intents, then write the files.
+    /// Returns the keys delivered (step 3, the commit, is the caller's).
+    private func deliver(_ parsed: ParsedFeed, feed: FeedState, job: FetchJob, fetchedAt: Date) throws -> [String] {
+        let known = try store.knownItems(feedID: job.feedID, keys: parsed.items.map(\.key))
+        var toWrite: [(Item, KnownItem)] = []
+        var alreadyThere: [String] = []
+        for var item in parsed.items {
+            let hash = Self.contentHash(item)
+            if let k = known[item.key] {
+                if k.delivered && k.contentHash == hash { continue }  // unchanged: never again
+                if !k.delivered && k.contentHash == hash {
+                    // An intent from an attempt that crashed: finish it, writing only if the file is missing.
+                    if try spool.isDelivered(k.fileName) { alreadyThere.append(k.key) } else { toWrite.append((item, k)) }
+                    continue
+                }
+                if k.delivered { item.updated = item.updated ?? fetchedAt }  // changed story: same id, new file
+            }
+            let name = Spool.fileName(itemID: item.id, at: fetchedAt)
+            toWrite.append((item, KnownItem(key: item.key, itemID: item.id, contentHash: hash, fileName: name, delivered: false)))
+        }
+        try store.recordIntents(feedID: job.feedID, toWrite.map(\.1).filter { k in known[k.key] != k }, now: fetchedAt)
+        let ref = FeedRef(id: job.feedID, url: feedSettings[job.feedID]?.url ?? job.url, title: parsed.feed.title ?? feed.title)
+        for (item, k) in toWrite {
+            let document = ItemDocument.json(item: item, feed: ref, fetched: fetchedAt, dedup: .original(item.id))
+            try spool.deliver(document, name: k.fileName)
+        }
+        return toWrite.map(\.1.key) + alreadyThere
+    }
+
+    /// What a reader sees of an item; a change means the story changed.
+    static func contentHash(_ item: Item) -> String {
+        var h = SHA256()
+        for part in [item.title, item.url, item.summary, item.contentHTML ?? item.contentText] {
+            h.update(part ?? "")
+            h.update([0])
+        }
+        for e in item.enclosures { h.update(e.url) }
+        return Hex.encode(h.finalize().prefix(16))
+    }
+
+    private func commit(_ job: FetchJob, feed: FeedState, delivered: [String], result: JobResult) -> JobOutcome {
+        do {
+            try store.commitJob(job.id, owner: owner, feed: feed, deliveredKeys: delivered, result: result, now: now())
+            return .done(result)
+        } catch {
+            return .failed(.failed, error.message)
+        }
+    }
+
+    private func fail(
+        _ job: FetchJob, feed state: FeedState, message: String, retryAfter: Int?, result: JobResult?, countsAsFeedError: Bool = true
+    ) -> JobOutcome {
+        var feed = state
+        let t = now()
+        let delay = schedule.retryPolicy.delay(afterAttempt: job.attempts, retryAfter: retryAfter.map(Double.init), random: random())
+        let retryAt = t.addingTimeInterval(delay)
+        feed.lastStatus = message
+        if countsAsFeedError { feed.errorStreak += 1 }
+        // A failing feed is never forgotten: it is polled again at the backoff.
+        feed.nextDueAt = retryAt
+        do {
+            let state = try store.failJob(job.id, owner: owner, feed: feed, error: message, result: result, retryAt: retryAt, now: t)
+            return .failed(state, message)
+        } catch {
+            return .failed(.failed, "\(message); and the store failed: \(error.message)")
+        }
+    }
+}
+
+private final class OutcomeBox: @unchecked Sendable {  // written before the semaphore is signalled, read after
+    var value: JobOutcome?
+}

@@ -1,0 +1,41 @@
+import Config
+import Daemon
+import FeedspoolModel
+import Fetch
+import Foundation
+import Spool
+import Store
+
+/// The store, spool, fetcher and worker of one config, opened for a command.
+struct Pipeline {
+    let config: Config
+    let store: any Store
+    let spool: Spool
+    let fetcher: Fetcher
+    let worker: Worker
+
+    static func open(_ config: Config) throws -> Pipeline {
+        let store = try openStore(config)
+        let spool = try Spool(root: config.spool)
+        let fetcher = Fetcher(settings: Fetch.FetchSettings(config.fetch))
+        let owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+        let worker = Worker(store: store, spool: spool, fetcher: fetcher, config: config, owner: owner)
+        return Pipeline(config: config, store: store, spool: spool, fetcher: fetcher, worker: worker)
+    }
+
+    static func openStore(_ config: Config) throws -> any Store {
+        switch config.store {
+        case .sqlite(let path): return try SQLiteStore(path: path)
+        case .postgres:
+            throw Failure(.unavailable, "\(config.file): store.kind: \"postgres\" is not available in this build yet; use \"sqlite\"")
+        }
+    }
+
+    /// Registers the configured feeds and returns jobs whose worker died to the queue.
+    func prepare() throws {
+        try store.syncFeeds(config.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
+        _ = try store.rescueExpiredLeases(now: Date())
+    }
+
+    func shutdown() { fetcher.shutdown() }
+}
