@@ -28,9 +28,15 @@ public final class Spool: Sendable {
     public let cur: String
     private let sequence = Atomic<Int>(0)
     private let processID = getpid()
+    /// This machine's name as it appears in temporary file names (no dots or slashes).
+    private static let host: String = {
+        String(ProcessInfo.processInfo.hostName.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+    }()
 
-    /// Opens (creating where missing) the spool at `root` and removes files
-    /// left in `tmp/` for longer than `staleAfter` seconds (a crashed writer's).
+    /// Opens (creating where missing) the spool at `root` and removes what
+    /// crashed writers left in `tmp/`: at once for a process of this machine
+    /// that no longer exists, else after `staleAfter` seconds (a spool on a
+    /// shared file system may have writers on other machines).
     public init(root: String, staleAfter: TimeInterval = 3600) throws(SpoolError) {
         self.root = root
         tmp = root + "/tmp"
@@ -55,7 +61,7 @@ public final class Spool: Sendable {
     public func deliver(_ document: [UInt8], name: String) throws(SpoolError) -> SpoolFile {
         precondition(!name.contains("/") && !name.hasPrefix("."), "spool file names are made by Spool.fileName")
         let target = new + "/" + name
-        let temporary = "\(tmp)/\(name).\(processID).\(sequence.add(1, ordering: .relaxed).newValue)"
+        let temporary = "\(tmp)/\(name).\(Self.host).\(processID).\(sequence.add(1, ordering: .relaxed).newValue)"
         let fd = try FileSystem.createExclusive(temporary, mode: 0o640)
         do throws(SpoolError) {
             defer { close(fd) }
@@ -84,18 +90,26 @@ public final class Spool: Sendable {
         try FileSystem.list(new).filter { !$0.hasPrefix(".") }.count
     }
 
-    /// Removes files in `tmp/` older than `seconds`; returns how many.
+    /// Removes files in `tmp/` older than `seconds`, and those of dead processes
+    /// of this machine whatever their age; returns how many.
     @discardableResult
     public func cleanTemporaryFiles(olderThan seconds: TimeInterval) throws(SpoolError) -> Int {
         let now = Date().timeIntervalSince1970
         var removed = 0
         for name in try FileSystem.list(tmp) {
             let path = tmp + "/" + name
-            if let age = FileSystem.age(path, now: now), age >= seconds {
+            if Self.writerIsDead(name) || (FileSystem.age(path, now: now).map { $0 >= seconds } ?? false) {
                 FileSystem.remove(path)
                 removed += 1
             }
         }
         return removed
+    }
+
+    /// `NAME.json.HOST.PID.SEQ` written by a process of this machine that no longer exists.
+    private static func writerIsDead(_ temporaryName: String) -> Bool {
+        let parts = temporaryName.split(separator: ".")
+        guard parts.count >= 5, parts[parts.count - 3] == Substring(host), let pid = Int32(parts[parts.count - 2]) else { return false }
+        return pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 }

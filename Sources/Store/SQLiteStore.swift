@@ -280,11 +280,36 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func leaseOwners() throws(StoreError) -> Set<String> {
+        try read("lease owners") { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT lease_owner FROM job WHERE state = 'running' AND lease_owner IS NOT NULL"))
+        }
+    }
+
+    public func expireLeases(of owners: Set<String>, now: Date) throws(StoreError) -> Int {
+        guard !owners.isEmpty else { return 0 }
+        return try write("expire leases") { db in
+            let expired = try Row.fetchAll(
+                db, sql: "SELECT id, attempts, max_attempts FROM job WHERE state = 'running' AND lease_owner IN (SELECT value FROM json_each(?))",
+                arguments: [Self.jsonList(Array(owners))])
+            try Self.expire(db, expired, now: now)
+            return expired.count
+        }
+    }
+
     public func rescueExpiredLeases(now: Date) throws(StoreError) -> Int {
         try write("rescue expired leases") { db in
             let t = now.timeIntervalSince1970
             let expired = try Row.fetchAll(
                 db, sql: "SELECT id, attempts, max_attempts FROM job WHERE state = 'running' AND lease_until < ?", arguments: [t])
+            try Self.expire(db, expired, now: now)
+            return expired.count
+        }
+    }
+
+    private static func expire(_ db: Database, _ expired: [Row], now: Date) throws {
+        do {
+            let t = now.timeIntervalSince1970
             for row in expired {
                 let id: Int64 = row["id"], attempts: Int = row["attempts"], maxAttempts: Int = row["max_attempts"]
                 try db.execute(
@@ -296,7 +321,6 @@ public final class SQLiteStore: Store {
                     arguments: [attempts >= maxAttempts ? "dead" : "queued", t, id])
                 try Self.finishAttempt(db, jobID: id, outcome: "expired", error: "lease expired", now: now)
             }
-            return expired.count
         }
     }
 

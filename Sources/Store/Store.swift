@@ -61,6 +61,13 @@ public protocol Store: Sendable {
     /// or die if that was their last attempt; returns how many.
     func rescueExpiredLeases(now: Date) throws(StoreError) -> Int
 
+    /// Owners of running jobs (to find those on this machine whose process died).
+    func leaseOwners() throws(StoreError) -> Set<String>
+
+    /// Treats the leases of these owners as expired now (their process is known to be dead);
+    /// returns how many jobs went back (or died on their last attempt).
+    func expireLeases(of owners: Set<String>, now: Date) throws(StoreError) -> Int
+
     /// Running jobs of `owner` go back to the queue without counting the attempt (a graceful stop).
     func release(owner: String, now: Date) throws(StoreError) -> Int
 
