@@ -161,3 +161,54 @@ private struct Workspace {
         print("crash test: \(kills) SIGKILLs, \(delivered.count) items delivered once each")
     }
 }
+
+@Suite struct FullDiskTests {
+    /// The spool on a 64 KiB tmpfs (needs root, as CI has; skipped otherwise).
+    @Test(.enabled(if: geteuid() == 0, "mounting a tmpfs needs root"))
+    func aFullDiskFailsTheJobAndTheItemsArriveOnceThereIsSpace() throws {
+        let w = try Workspace(feeds: 1, items: 40)
+        defer { w.remove() }
+        // Stories of about 4 KiB each: 160 KiB in all, more than the spool holds.
+        let big = String(repeating: "Long text of a long story. ", count: 150)
+        var xml = "<rss version=\"2.0\"><channel><title>Big</title>"
+        for k in 0..<40 { xml += "<item><title>S\(k)</title><guid>big-\(k)</guid><description>\(big)\(k)</description></item>" }
+        try Data((xml + "</channel></rss>").utf8).write(to: w.dir.appendingPathComponent("feeds/f0.xml"))
+        let spool = w.dir.appendingPathComponent("spool")
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
+        func mount(_ args: [String]) throws -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/mount")
+            p.arguments = args
+            try p.run()
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        try #require(try mount(["-t", "tmpfs", "-o", "size=64k", "feedspool-full", spool.path]) == 0)
+        defer {
+            let u = Process()
+            u.executableURL = URL(fileURLWithPath: "/bin/umount")
+            u.arguments = [spool.path]
+            try? u.run()
+            u.waitUntilExit()
+        }
+        let full = try w.run(["run", "--once"])
+        #expect(full.status == 1)
+        #expect(full.stderr.contains("no space left on the device"), "\(full.stderr)")
+        let partial = try w.delivered().count
+        #expect(partial < 40)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("tmp").path).isEmpty)
+        // Every file that did land is whole.
+        #expect(try w.delivered().allSatisfy { $0["schema"] as? String == "feedspool.item/1" })
+
+        // Space returns; the failed job is retried by hand (it would be after its backoff).
+        try #require(try mount(["-o", "remount,size=4m", spool.path]) == 0)
+        let failed = try #require(try JSONSerialization.jsonObject(with: Data(try w.run(["queue", "list", "--state", "failed", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let id = try #require(failed.first?["id"] as? Int)
+        #expect(try w.run(["queue", "retry", String(id)]).status == 0)
+        let again = try w.run(["run", "--once"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let delivered = try w.delivered()
+        #expect(delivered.count == 40)
+        #expect(Set(delivered.compactMap { $0["guid"] as? String }).count == 40)
+    }
+}
