@@ -22,6 +22,7 @@ extension Config {
         w.beginObject()
         w.key("concurrency"); w.value(fetch.concurrency)
         w.key("per_host"); w.value(fetch.perHost)
+        w.key("per_host_spacing"); w.value(fetch.perHostSpacing)
         w.key("timeout"); w.value(fetch.timeout.description)
         w.key("max_bytes"); w.value(fetch.maxBytes)
         w.key("user_agent"); w.value(fetch.userAgent)

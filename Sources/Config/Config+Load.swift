@@ -66,6 +66,7 @@ extension Config {
         var fetch = FetchSettings()
         fetch.concurrency = try f.int("concurrency", default: fetch.concurrency, range: 1...10_000)
         fetch.perHost = try f.int("per_host", default: fetch.perHost, range: 1...fetch.concurrency)
+        fetch.perHostSpacing = try f.number("per_host_spacing", default: fetch.perHostSpacing, atLeast: 0, atMost: 60)
         fetch.timeout = try f.interval("timeout", default: fetch.timeout, range: Interval(seconds: 1)...Interval.hours(1))
         fetch.maxBytes = try f.int("max_bytes", default: fetch.maxBytes, range: 1024...(1 << 31))
         fetch.userAgent = try f.string("user_agent", default: fetch.userAgent, nonEmpty: true)

@@ -33,6 +33,8 @@ public struct Config: Sendable, Equatable {
         /// Largest body accepted, after decompression. Default 16 MiB.
         public var maxBytes: Int = 16 << 20
         public var userAgent: String = "feedspool/1.0 (+https://example.org/feedspool)"
+        /// Seconds between two transfers starting on one host (politeness). Default 0.2.
+        public var perHostSpacing: Double = 0.2
         /// Whether loopback, link-local and private addresses may be fetched. Default false.
         public var allowPrivateNetworks = false
         /// Whether `file://` feeds and bare paths are allowed. Default false.

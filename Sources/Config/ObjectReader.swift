@@ -106,6 +106,17 @@ struct ObjectReader {
         }
     }
 
+    mutating func number(_ key: String, default fallback: Double, atLeast low: Double, atMost high: Double) throws(ConfigError) -> Double {
+        let reason = "must be a number from \(low) to \(high)"
+        switch take(key) {
+        case nil: return fallback
+        case .number(let n):
+            guard n >= low, n <= high else { throw fail(key, reason, .number(n)) }
+            return n
+        case let v?: throw fail(key, reason, v)
+        }
+    }
+
     /// A duration string (`90s`, `15m`, `2h`, `14d`) within `range`; with `default: nil` the key is required.
     mutating func interval(_ key: String, default fallback: Interval?, range: ClosedRange<Interval>) throws(ConfigError) -> Interval {
         let reason = "must be a duration >= \(range.lowerBound)" + (range.upperBound < .days(3650) ? " and <= \(range.upperBound)" : "")

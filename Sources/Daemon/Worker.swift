@@ -156,8 +156,9 @@ public final class Worker: Sendable {
         let ref = FeedRef(id: job.feedID, url: feedSettings[job.feedID]?.url ?? job.url, title: parsed.feed.title ?? feed.title)
         for (item, k) in toWrite {
             let document = ItemDocument.json(item: item, feed: ref, fetched: fetchedAt, dedup: .original(item.id))
-            try spool.deliver(document, name: k.fileName)
+            try spool.deliver(document, name: k.fileName, syncDirectory: false)
         }
+        if !toWrite.isEmpty { try spool.syncNew() }  // before the commit counts them delivered
         return toWrite.map(\.1.key) + alreadyThere
     }
 

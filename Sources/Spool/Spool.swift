@@ -57,8 +57,11 @@ public final class Spool: Sendable {
     /// Delivers `document` as `new/<name>`. If that file exists already (a
     /// delivery finished before a crash), it is left as it is and returned.
     /// On any failure nothing appears in `new/` and the temporary file is removed.
+    ///
+    /// With `syncDirectory: false` the caller must call `syncNew()` before it
+    /// counts the file as delivered (one directory fsync for a whole job).
     @discardableResult
-    public func deliver(_ document: [UInt8], name: String) throws(SpoolError) -> SpoolFile {
+    public func deliver(_ document: [UInt8], name: String, syncDirectory: Bool = true) throws(SpoolError) -> SpoolFile {
         precondition(!name.contains("/") && !name.hasPrefix("."), "spool file names are made by Spool.fileName")
         let target = new + "/" + name
         let temporary = "\(tmp)/\(name).\(Self.host).\(processID).\(sequence.add(1, ordering: .relaxed).newValue)"
@@ -74,9 +77,12 @@ public final class Spool: Sendable {
         defer { FileSystem.remove(temporary) }
         _ = try FileSystem.linkUnlessExists(temporary, target)
         FileSystem.remove(temporary)
-        try FileSystem.syncDirectory(new)
+        if syncDirectory { try FileSystem.syncDirectory(new) }
         return SpoolFile(name: name, path: target)
     }
+
+    /// Makes every link into `new/` so far durable (`fsync` of the directory).
+    public func syncNew() throws(SpoolError) { try FileSystem.syncDirectory(new) }
 
     /// Whether `name` was delivered: in `new/`, or taken by a consumer into
     /// `cur/` (also with a Maildir info suffix, `name:2,S`).

@@ -17,6 +17,10 @@ public final class SQLiteStore: Store {
         config.journalMode = .wal
         config.busyMode = .timeout(10)
         config.label = "feedspool.store"
+        // WAL with synchronous=NORMAL: a power loss may undo the last commits but never
+        // corrupts. Safe for delivery: an undone commit leaves intents whose files
+        // exist, which the next fetch marks delivered without writing them again.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         do {
             let folder = (path as NSString).deletingLastPathComponent
             if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }

@@ -7,6 +7,7 @@ extension FetchSettings {
         self.init()
         concurrency = fetch.concurrency
         perHost = fetch.perHost
+        perHostSpacing = fetch.perHostSpacing
         timeout = Double(fetch.timeout.seconds)
         connectTimeout = min(10, timeout)
         maxBytes = fetch.maxBytes
