@@ -31,7 +31,7 @@ public enum HTMLEntities {
     }()
 
     /// Packs a name of letters and digits, case-sensitively, six bits a character; 0 if it does not fit.
-    @inline(__always) private static func pack(_ name: ArraySlice<UInt8>) -> UInt64 {
+    @inline(__always) private static func pack<C: Collection>(_ name: C) -> UInt64 where C.Element == UInt8 {
         guard name.count <= 10 else { return 0 }
         var key: UInt64 = 0
         for c in name {
@@ -48,16 +48,8 @@ public enum HTMLEntities {
     /// UTF-8 of a named reference given as bytes; `nil` if unknown.
     public static func lookup(bytes name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         if name.count <= 10 {
-            var key: UInt64 = 0
-            for c in name {
-                let v: UInt64
-                if c >= 0x61 && c <= 0x7A { v = UInt64(c - 0x61 + 1) }
-                else if c >= 0x41 && c <= 0x5A { v = UInt64(c - 0x41 + 27) }
-                else if c >= 0x30 && c <= 0x39 { v = UInt64(c - 0x30 + 53) }
-                else { return nil }
-                key = key << 6 | v
-            }
-            return byPackedName[key]
+            let key = pack(name)
+            return key == 0 ? nil : byPackedName[key]
         }
         return byName[String(decoding: name, as: UTF8.self)].map { Array($0.utf8) }
     }

@@ -252,33 +252,32 @@ final class TransferEngine: @unchecked Sendable {
         let wantRead = what == CURL_POLL_IN || what == CURL_POLL_INOUT
         let wantWrite = what == CURL_POLL_OUT || what == CURL_POLL_INOUT
         if wantRead, w.read == nil {
-            let s = DispatchSource.makeReadSource(fileDescriptor: socket, queue: queue)
-            s.setEventHandler { [weak self, weak w] in
-                if w?.readFired() == true { self?.socketAction(socket, CURL_CSELECT_IN) }
-            }
-            s.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
-            w.read = s
-            w.liveSources += 1
-            s.activate()
+            w.read = DispatchSource.makeReadSource(fileDescriptor: socket, queue: queue)
+            activate(w.read!, socket: socket, watch: w, mask: CURL_CSELECT_IN)
             w.readOn = true
             w.readWanted = true
         } else {
             w.setRead(wantRead)
         }
         if wantWrite, w.write == nil {
-            let s = DispatchSource.makeWriteSource(fileDescriptor: socket, queue: queue)
-            s.setEventHandler { [weak self, weak w] in
-                if w?.writeFired() == true { self?.socketAction(socket, CURL_CSELECT_OUT) }
-            }
-            s.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
-            w.write = s
-            w.liveSources += 1
-            s.activate()
+            w.write = DispatchSource.makeWriteSource(fileDescriptor: socket, queue: queue)
+            activate(w.write!, socket: socket, watch: w, mask: CURL_CSELECT_OUT)
             w.writeOn = true
             w.writeWanted = true
         } else {
             w.setWrite(wantWrite)
         }
+    }
+
+    /// Starts a new source of `watch`: events go to curl while it wants them.
+    private func activate(_ source: any DispatchSourceProtocol, socket: curl_socket_t, watch w: SocketWatch, mask: Int32) {
+        source.setEventHandler { [weak self, weak w] in
+            let wanted = mask == CURL_CSELECT_IN ? w?.readFired() : w?.writeFired()
+            if wanted == true { self?.socketAction(socket, mask) }
+        }
+        source.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
+        w.liveSources += 1
+        source.activate()
     }
 
     private func sourceCancelled(_ socket: Int32) {

@@ -247,15 +247,18 @@ public final class SQLiteStore: Store {
     }
 
     public func complete(_ jobID: Int64, owner: String, result: JobResult, now: Date) throws(StoreError) {
-        try write("complete job") { db in
-            try db.execute(
-                sql: """
-                    UPDATE job SET state = 'done', finished_at = ?, lease_owner = NULL, lease_until = NULL, result = ?, last_error = NULL
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
-                    """,
-                arguments: [now.timeIntervalSince1970, Self.encode(result), jobID, owner])
-            try Self.finishAttempt(db, jobID: jobID, outcome: "done", error: nil, now: now)
-        }
+        try write("complete job") { db in try Self.markDone(db, jobID: jobID, owner: owner, result: result, now: now) }
+    }
+
+    /// The job is done, if `owner` still holds its lease (one who lost it cannot finish it).
+    private static func markDone(_ db: Database, jobID: Int64, owner: String, result: JobResult, now: Date) throws {
+        try db.execute(
+            sql: """
+                UPDATE job SET state = 'done', finished_at = ?, lease_owner = NULL, lease_until = NULL, result = ?, last_error = NULL
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """,
+            arguments: [now.timeIntervalSince1970, encode(result), jobID, owner])
+        try finishAttempt(db, jobID: jobID, outcome: "done", error: nil, now: now)
     }
 
     public func fail(_ jobID: Int64, owner: String, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState {
@@ -556,13 +559,7 @@ public final class SQLiteStore: Store {
                     """,
                 arguments: [now.timeIntervalSince1970, feed.id, Self.jsonList(deliveredKeys)])
             try Self.saveFeed(db, feed, delivered: deliveredKeys.count)
-            try db.execute(
-                sql: """
-                    UPDATE job SET state = 'done', finished_at = ?, lease_owner = NULL, lease_until = NULL, result = ?, last_error = NULL
-                    WHERE id = ? AND state = 'running' AND lease_owner = ?
-                    """,
-                arguments: [now.timeIntervalSince1970, Self.encode(result), jobID, owner])
-            try Self.finishAttempt(db, jobID: jobID, outcome: "done", error: nil, now: now)
+            try Self.markDone(db, jobID: jobID, owner: owner, result: result, now: now)
         }
     }
 
