@@ -82,6 +82,9 @@ public final class Worker: Sendable {
         let fetchedAt = now()
         feed.lastFetchAt = fetchedAt
         switch fetched {
+        case .failure(.cancelled(let url)):
+            // The fetcher was shut down (the daemon is stopping): the job was handed back; the feed did nothing wrong.
+            return .failed(.queued, "\(url): cancelled at shutdown")
         case .failure(let error):
             var result = JobResult(seconds: fetchedAt.timeIntervalSince(started))
             if case .http(_, let status, _) = error { result.httpStatus = status; feed.lastHTTPStatus = status }

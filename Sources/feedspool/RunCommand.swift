@@ -1,4 +1,5 @@
 import ArgumentParser
+import Config
 import Daemon
 import FeedspoolModel
 import Foundation
@@ -6,8 +7,12 @@ import Foundation
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the pipeline: with --once, enqueue what is due, work the queue until it is empty, exit.",
-        discussion: "Exit 0 when every job ended done, 1 when any failed (all jobs still ran).")
+        abstract: "Run the daemon in the foreground; with --once, work the queue until it is empty and exit.",
+        discussion: """
+            The daemon fetches each feed when due, reloads config.json on SIGHUP, and on SIGTERM or SIGINT lets
+            running jobs finish (--grace), hands the rest back to the queue and exits 0. It speaks systemd's
+            $NOTIFY_SOCKET protocol (Type=notify). With --once: exit 0 when every job ended done, 1 when any failed.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -17,14 +22,16 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "With --once: enqueue every feed, not only those that are due.")
     var all = false
 
+    @Option(help: "Seconds running jobs get to finish after SIGTERM/SIGINT before they are handed back.")
+    var grace: Double = 10
+
     func validate() throws {
         if all && !once { throw ValidationError("--all goes with --once.") }
-        if !once {
-            throw ValidationError("This build runs the pipeline with --once only; the long-running daemon (timers, signals, systemd) is not built yet.")
-        }
+        if grace < 0 { throw ValidationError("--grace must not be negative.") }
     }
 
     func run() throws {
+        if !once { return try runDaemon() }
         try reportingFailures {
             let p = try Pipeline.open(try global.loadConfig())
             defer { p.shutdown() }
@@ -53,5 +60,23 @@ struct RunCommand: ParsableCommand {
             }
             if tally.failed > 0 { throw ExitCode(ExitStatus.workFailed.rawValue) }
         }
+    }
+}
+
+extension RunCommand {
+    /// The long-running daemon: returns when it was stopped by SIGTERM or SIGINT.
+    func runDaemon() throws {
+        var status: Int32 = 0
+        try reportingFailures {
+            let config = try global.loadConfig()
+            let p = try Pipeline.open(config)
+            defer { p.shutdown() }
+            let file = config.file
+            let daemon = Daemon(config: config, store: p.store, spool: p.spool, fetcher: p.fetcher, grace: grace) {
+                try Config.load(from: file)
+            }
+            status = daemon.run()
+        }
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,0 +1,285 @@
+import Config
+import FeedspoolModel
+import Fetch
+import Foundation
+import Spool
+import Store
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `feedspool run`: the long-running daemon, driven by Dispatch timers and
+/// signal sources (no polling thread, no thread per feed).
+///
+/// - A schedule timer fires when the next feed is due and enqueues every due feed.
+/// - Jobs are claimed whenever a slot is free (`fetch.concurrency`); a 2 s
+///   maintenance timer also picks up manual jobs enqueued by `feedspool fetch`
+///   from other processes, renews leases, rescues expired ones and beats the heartbeat.
+/// - SIGHUP reloads config.json (an invalid one is logged and the old kept);
+///   SIGTERM/SIGINT stop claiming, give running jobs `grace` seconds, hand the
+///   rest back to the queue and exit 0.
+/// - systemd: READY=1, STATUS=, WATCHDOG=1 at half of WATCHDOG_USEC while the
+///   store answers, RELOADING=1 + MONOTONIC_USEC around a reload, STOPPING=1.
+///
+/// `@unchecked Sendable`: every mutable property is touched only on `queue`.
+public final class Daemon: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "feedspool.daemon")
+    private var config: Config
+    private let reload: @Sendable () throws -> Config
+    private let store: any Store
+    private let spool: Spool
+    private let fetcher: Fetcher
+    private var worker: Worker
+    private let owner: String
+    private let grace: TimeInterval
+    private let log = EventLog()
+    private let notifier = SystemdNotifier()
+    private let host = ProcessInfo.processInfo.hostName
+    private let startedAt = Date()
+
+    private var inFlight: [Int64: FetchJob] = [:]
+    private var stopping = false
+    private var finished = false
+    private var jobsDone = 0, jobsFailed = 0, itemsDelivered = 0
+    private var timers: [DispatchSourceTimer] = []
+    private var scheduleTimer: DispatchSourceTimer?
+    private var signals: [DispatchSourceSignal] = []
+    private var lastMaintenance = Date.distantPast
+    private let exit = DispatchSemaphore(value: 0)
+    private var exitStatus: Int32 = 0
+
+    public init(config: Config, store: any Store, spool: Spool, fetcher: Fetcher, grace: TimeInterval,
+                reload: @escaping @Sendable () throws -> Config) {
+        self.config = config
+        self.store = store
+        self.spool = spool
+        self.fetcher = fetcher
+        self.grace = grace
+        self.reload = reload
+        owner = "\(host):\(getpid()):\(UUID().uuidString.prefix(8))"
+        worker = Worker(store: store, spool: spool, fetcher: fetcher, config: config, owner: owner)
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit status (0 after a clean drain).
+    public func run() -> Int32 {
+        installSignalHandlers()
+        queue.async { self.start() }
+        exit.wait()
+        return exitStatus
+    }
+
+    // MARK: start
+
+    private func start() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        do {
+            try store.syncFeeds(config.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
+            _ = try store.rescueExpiredLeases(now: Date())
+            try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: Date())
+        } catch {
+            log.log(.error, "cannot start: \(error.message)")
+            finish(status: 74)
+            return
+        }
+        let maintenance = DispatchSource.makeTimerSource(queue: queue)
+        maintenance.setEventHandler { [weak self] in self?.maintain() }
+        maintenance.schedule(deadline: .now() + 2, repeating: 2)
+        maintenance.resume()
+        timers.append(maintenance)
+        if let interval = SystemdNotifier.watchdogInterval() {
+            let watchdog = DispatchSource.makeTimerSource(queue: queue)
+            watchdog.setEventHandler { [weak self] in self?.watchdog() }
+            watchdog.schedule(deadline: .now(), repeating: interval / 2)
+            watchdog.resume()
+            timers.append(watchdog)
+        }
+        let s = DispatchSource.makeTimerSource(queue: queue)
+        s.setEventHandler { [weak self] in self?.scheduleDueFeeds() }
+        s.resume()
+        scheduleTimer = s
+        log.log(.info, "started: \(config.feeds.count) feeds, spool \(config.spool), owner \(owner)")
+        notifier?.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
+        scheduleDueFeeds()
+    }
+
+    // MARK: scheduling and claiming
+
+    /// Enqueues every feed that is due, then arms the timer for the next one.
+    private func scheduleDueFeeds() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        let now = Date()
+        do {
+            for f in try store.dueFeeds(now: now) {
+                _ = try store.enqueue(feedID: f.id, url: f.effectiveURL, kind: .scheduled, runAt: now,
+                                      maxAttempts: config.schedule.maxAttempts, now: now)
+            }
+            fill()
+            armScheduleTimer()
+        } catch {
+            log.log(.error, "scheduling failed: \(error.message)")
+            scheduleTimer?.schedule(deadline: .now() + 30)
+        }
+    }
+
+    /// The timer fires when the next configured feed is due (at most an hour away).
+    private func armScheduleTimer() {
+        let now = Date()
+        let next = (try? store.feedStates().filter { !$0.gone && $0.configured }.map(\.nextDueAt).min()) ?? nil
+        let wait = max(0.5, min(3600, (next ?? now.addingTimeInterval(3600)).timeIntervalSince(now)))
+        scheduleTimer?.schedule(deadline: .now() + wait)
+    }
+
+    /// Claims jobs while there are free slots.
+    private func fill() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        let room = config.fetch.concurrency - inFlight.count
+        guard room > 0 else { return }
+        let claimed: [FetchJob]
+        do {
+            claimed = try store.claimJobs(limit: room, owner: owner, leaseFor: leaseSeconds, now: Date())
+        } catch {
+            log.log(.error, "claiming jobs failed: \(error.message)")
+            return
+        }
+        let worker = self.worker
+        for job in claimed {
+            inFlight[job.id] = job
+            worker.process(job) { [weak self] outcome in
+                guard let self else { return }
+                self.queue.async { self.jobEnded(job, outcome) }
+            }
+        }
+    }
+
+    private var leaseSeconds: TimeInterval { 2 * Double(config.fetch.timeout.seconds) + 60 }
+
+    private func jobEnded(_ job: FetchJob, _ outcome: JobOutcome) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        inFlight[job.id] = nil
+        switch outcome {
+        case .done(let r):
+            jobsDone += 1
+            itemsDelivered += r.itemsNew
+            if r.itemsNew > 0 { log.log(.info, "feed \(job.feedID): \(r.itemsNew) new items (job \(job.id))") }
+        case .failed(let state, let message):
+            jobsFailed += 1
+            log.log(state == .dead ? .error : .warning, "feed \(job.feedID): job \(job.id) \(state.rawValue): \(message)")
+        }
+        if stopping {
+            if inFlight.isEmpty { drained() }
+            return
+        }
+        fill()
+        armScheduleTimer()
+    }
+
+    // MARK: maintenance
+
+    private func maintain() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        fill()  // manual jobs from `feedspool fetch` in another process
+        let now = Date()
+        guard now.timeIntervalSince(lastMaintenance) >= 15 else { return }
+        lastMaintenance = now
+        do {
+            try store.renewLeases(Array(inFlight.keys), owner: owner, until: now.addingTimeInterval(leaseSeconds))
+            let rescued = try store.rescueExpiredLeases(now: now)
+            if rescued > 0 { log.log(.warning, "\(rescued) jobs whose worker stopped went back to the queue") }
+            try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: now)
+            notifier?.notify("STATUS=\(status())")
+        } catch {
+            log.log(.error, "maintenance failed: \(error.message)")
+        }
+    }
+
+    /// WATCHDOG=1 only while the store answers.
+    private func watchdog() {
+        if (try? store.queueStats(now: Date())) != nil { notifier?.notify("WATCHDOG=1") }
+    }
+
+    private func status() -> String {
+        "\(config.feeds.count) feeds, \(inFlight.count) running, \(jobsDone) done, \(jobsFailed) failed, \(itemsDelivered) items delivered"
+    }
+
+    // MARK: signals
+
+    private func installSignalHandlers() {
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            signal(sig, SIG_IGN)  // the Dispatch source gets it instead
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler { [weak self] in
+                if sig == SIGHUP { self?.reloadConfig() } else { self?.stop(signal: sig) }
+            }
+            source.resume()
+            signals.append(source)
+        }
+    }
+
+    private func reloadConfig() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        notifier?.notify("RELOADING=1\nMONOTONIC_USEC=\(Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000)")
+        do {
+            let fresh = try reload()
+            try store.syncFeeds(fresh.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
+            config = fresh
+            worker = Worker(store: store, spool: spool, fetcher: fetcher, config: fresh, owner: owner)
+            log.log(.notice, "reloaded \(fresh.file): \(fresh.feeds.count) feeds")
+            scheduleDueFeeds()
+        } catch {
+            let message = (error as? ConfigError)?.message ?? (error as? StoreError)?.message ?? "\(error)"
+            log.log(.error, "reload refused, keeping the running config: \(message)")
+        }
+        notifier?.notify("READY=1\nSTATUS=\(status())")
+    }
+
+    private func stop(signal sig: Int32) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !stopping else { return }
+        stopping = true
+        notifier?.notify("STOPPING=1\nSTATUS=stopping: \(inFlight.count) jobs finishing")
+        log.log(.notice, "signal \(sig): stopping; \(inFlight.count) running jobs get \(Int(grace)) s")
+        scheduleTimer?.cancel()
+        if inFlight.isEmpty {
+            drained()
+            return
+        }
+        let deadline = DispatchSource.makeTimerSource(queue: queue)
+        deadline.setEventHandler { [weak self] in self?.drained() }
+        deadline.schedule(deadline: .now() + grace)
+        deadline.resume()
+        timers.append(deadline)
+    }
+
+    /// Hands back what still runs, stops the timers, says goodbye.
+    private func drained() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !finished else { return }
+        do {
+            let handedBack = try store.release(owner: owner, now: Date())
+            if handedBack > 0 { log.log(.notice, "\(handedBack) unfinished jobs handed back to the queue") }
+            try store.endHeartbeat(host: host, pid: getpid())
+        } catch {
+            log.log(.error, "stopping: \(error.message)")
+        }
+        log.log(.notice, "stopped: \(status())")
+        finish(status: 0)
+    }
+
+    private func finish(status: Int32) {
+        finished = true
+        for t in timers { t.cancel() }
+        timers = []
+        scheduleTimer?.cancel()
+        for s in signals { s.cancel() }
+        signals = []
+        exitStatus = status
+        exit.signal()
+    }
+}

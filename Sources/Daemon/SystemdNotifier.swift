@@ -1,0 +1,68 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `$NOTIFY_SOCKET` protocol of sd_notify(3), spoken directly (no libsystemd):
+/// one datagram of `KEY=value` lines to a Unix socket (a path, or `@` for the abstract namespace).
+public struct SystemdNotifier: Sendable {
+    private let path: String
+
+    /// `nil` when the process was not started with `NOTIFY_SOCKET` (not under systemd).
+    public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        guard let p = environment["NOTIFY_SOCKET"], !p.isEmpty, p.utf8.count < 108 else { return nil }
+        path = p
+    }
+
+    /// Sends `state` (e.g. `READY=1`, `STATUS=…`, `WATCHDOG=1`); false if it could not be sent.
+    @discardableResult
+    public func notify(_ state: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }  // abstract namespace
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() where i < raw.count { raw[i] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        let sent = state.withCString { text in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, text, strlen(text), 0, $0, length) }
+            }
+        }
+        return sent >= 0
+    }
+
+    /// `WATCHDOG_USEC` in seconds, when systemd asked for pings.
+    public static func watchdogInterval(environment: [String: String] = ProcessInfo.processInfo.environment) -> Double? {
+        guard let usec = environment["WATCHDOG_USEC"].flatMap(Double.init), usec > 0 else { return nil }
+        if let pid = environment["WATCHDOG_PID"].flatMap(Int32.init), pid != getpid() { return nil }
+        return usec / 1_000_000
+    }
+}
+
+/// One line per event on stderr; with a `<N>` priority prefix when stderr is
+/// the journal's stream (`$JOURNAL_STREAM` names its device and inode, systemd.exec(5)).
+public struct EventLog: Sendable {
+    public enum Level: Int, Sendable { case error = 3, warning = 4, notice = 5, info = 6, debug = 7 }
+
+    private let journal: Bool
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        var st = stat()
+        if let stream = environment["JOURNAL_STREAM"], fstat(2, &st) == 0 {
+            journal = stream == "\(st.st_dev):\(st.st_ino)"
+        } else {
+            journal = false
+        }
+    }
+
+    public func log(_ level: Level, _ message: String) {
+        let line = (journal ? "<\(level.rawValue)>" : "") + "feedspool: " + message + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+}

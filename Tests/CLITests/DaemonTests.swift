@@ -1,0 +1,189 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A Unix datagram socket standing in for systemd's notification socket.
+private final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("fs-notify-\(UUID().uuidString.prefix(8))").path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.EADDRINUSE) }
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// Messages until one contains `text`, or nil after `seconds`.
+    func wait(for text: String, seconds: Double) -> [String]? {
+        var seen: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 {
+                let message = String(decoding: buffer[0..<n], as: UTF8.self)
+                seen.append(message)
+                if message.contains(text) { return seen }
+            }
+        }
+        return nil
+    }
+}
+
+/// A daemon child process with its stderr collected.
+private final class DaemonProcess {
+    let process = Process()
+    private let errors = Pipe()
+
+    init(config: String, notify: String?, extra: [String] = []) throws {
+        process.executableURL = Binary.url
+        process.arguments = ["run", "--config", config] + extra
+        var env = ProcessInfo.processInfo.environment
+        env["NOTIFY_SOCKET"] = notify
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+    }
+
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    /// Waits for exit (at most `seconds`); returns the status and stderr.
+    func finish(within seconds: Double) -> (Int32?, String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (nil, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
+
+private func workspace(_ config: String) throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-daemon-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("feeds"), withIntermediateDirectories: true)
+    for f in 0..<3 {
+        let xml = "<rss version=\"2.0\"><channel><title>F\(f)</title><item><title>A\(f)</title><guid>a\(f)</guid></item></channel></rss>"
+        try Data(xml.utf8).write(to: dir.appendingPathComponent("feeds/f\(f).xml"))
+    }
+    try Data(config.utf8).write(to: dir.appendingPathComponent("config.json"))
+    return dir
+}
+
+private func spoolCount(_ dir: URL) -> Int {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("spool/new").path)) ?? []).count
+}
+
+private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
+    """
+    {"spool": "spool", "store": {"path": "feedspool.db"}, "fetch": {"allow_file_urls": true\(extra)},
+     "feeds": [\(ids.map { #"{"id": "f\#($0)", "url": "feeds/f\#($0).xml"}"# }.joined(separator: ","))]}
+    """
+}
+
+@Suite(.serialized) struct DaemonTests {
+    @Test(.timeLimit(.minutes(1)))
+    func readyThenDeliversThenStopsCleanlyOnSIGTERM() throws {
+        let dir = try workspace(feedsConfig([0, 1]))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path)
+        let ready = notify.wait(for: "READY=1", seconds: 20)
+        #expect(ready != nil)
+        #expect(ready?.last?.contains("MAINPID=\(d.process.processIdentifier)") == true)
+        let deadline = Date().addingTimeInterval(10)
+        while spoolCount(dir) < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(spoolCount(dir) == 2)
+        // The CLI sees a live daemon through its heartbeat.
+        let stats = try Binary.run(["queue", "stats", "--json", "--config", dir.appendingPathComponent("config.json").path])
+        #expect(stats.stdout.contains("\"pid\":\(d.process.processIdentifier)"))
+        d.signal(SIGTERM)
+        #expect(notify.wait(for: "STOPPING=1", seconds: 10) != nil)
+        let (status, log) = d.finish(within: 15)
+        #expect(status == 0, "\(log)")
+        #expect(log.contains("stopped"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func sighupReloadsAValidConfigAndKeepsTheOldOneOtherwise() throws {
+        let dir = try workspace(feedsConfig([0]))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: config.path, notify: notify.path)
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        try Data("{ not json".utf8).write(to: config)
+        d.signal(SIGHUP)
+        #expect(notify.wait(for: "RELOADING=1", seconds: 10)?.last?.contains("MONOTONIC_USEC=") == true)
+        #expect(notify.wait(for: "READY=1", seconds: 10) != nil)
+        #expect(d.process.isRunning)
+        try Data(feedsConfig([0, 1, 2]).utf8).write(to: config)
+        d.signal(SIGHUP)
+        #expect(notify.wait(for: "READY=1", seconds: 10) != nil)
+        let deadline = Date().addingTimeInterval(10)
+        while spoolCount(dir) < 3 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(spoolCount(dir) == 3)  // the two feeds added by the reload were fetched
+        d.signal(SIGINT)
+        let (status, log) = d.finish(within: 15)
+        #expect(status == 0)
+        #expect(log.contains("reload refused, keeping the running config"))
+        #expect(log.contains("reloaded"))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aJobInFlightAtSIGTERMIsHandedBack() throws {
+        let server = TestServer.shared
+        let dir = try workspace("""
+            {"spool": "spool", "store": {"path": "feedspool.db"}, "fetch": {"allow_private_networks": true, "timeout": "30s"},
+             "feeds": [{"id": "slow", "url": "\(server.url("/hold?ms=5000"))"}]}
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json").path
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: config, notify: notify.path, extra: ["--grace", "1"])
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        Thread.sleep(forTimeInterval: 0.5)  // the fetch is under way (the server holds it 5 s)
+        d.signal(SIGTERM)
+        let (status, log) = d.finish(within: 10)
+        #expect(status == 0, "\(log)")
+        #expect(log.contains("1 unfinished jobs handed back to the queue"))
+        let jobs = try Binary.run(["queue", "list", "--json", "--config", config])
+        #expect(jobs.stdout.contains(#""state":"queued""#) && jobs.stdout.contains(#""attempts":0"#))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func fetchWaitIsAnsweredByARunningDaemon() throws {
+        let dir = try workspace(feedsConfig([0]))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json").path
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: config, notify: notify.path)
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        let r = try Binary.run(["fetch", "f0", "--wait", "20", "--config", config])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("done"))
+        d.signal(SIGTERM)
+        #expect(d.finish(within: 15).0 == 0)
+    }
+}
