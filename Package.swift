@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Config", "FeedspoolModel"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
