@@ -24,7 +24,7 @@ struct CapturedText {
 
 /// Builds the feed and its items from SAX events (RSS 0.9x/1.0/2.0, Atom 0.3/1.0
 /// and the extension modules of `Tag`). Not thread safe: one parse owns it.
-final class FeedBuilder {
+final class FeedBuilder: SAXDelegate {
     enum Context {
         case document, feedRoot, feed, item, image, ignored, atomSource, person
     }

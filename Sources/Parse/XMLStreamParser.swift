@@ -66,6 +66,13 @@ struct XMLAttributes {
     }
 }
 
+/// What receives the SAX events of `XMLStreamParser`.
+protocol SAXDelegate: AnyObject {
+    func start(_ name: XMLElementName, attributes: XMLAttributes)
+    func end(_ name: XMLElementName)
+    func text(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
 /// libxml2's SAX2 push parser, configured for untrusted documents.
 ///
 /// Options: recover from errors, no network, no DTD loading, no entity
@@ -76,7 +83,7 @@ struct XMLAttributes {
 /// Not thread safe: one parse owns it, on one thread at a time.
 final class XMLStreamParser {
     private var ctxt: xmlParserCtxtPtr?
-    let builder: FeedBuilder
+    let builder: any SAXDelegate
     private var nameCache: [NameKey: (Tag, Namespace)] = [:]
     private var uriCache: [UnsafeRawPointer: Namespace] = [:]
     private(set) var problems: [String] = []
@@ -87,7 +94,7 @@ final class XMLStreamParser {
         let uri: UnsafeRawPointer?
     }
 
-    init(builder: FeedBuilder) {
+    init(builder: any SAXDelegate) {
         self.builder = builder
         XMLStreamParser.initializeOnce
         var handler = xmlSAXHandler()

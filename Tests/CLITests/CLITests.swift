@@ -153,3 +153,50 @@ private let fixtures = Binary.repository.appendingPathComponent("Tests/ParseTest
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
 }
+
+@Suite struct OPMLCommandTests {
+    @Test func importKeepsTheConfigReadableAndExportRoundTrips() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-opml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        let original = """
+            {
+              "spool": "spool",
+              "feeds": [
+                { "id": "racurs", "url": "https://racurs.example/feed.rss", "tags": ["ukraine"] }
+              ]
+            }
+            """
+        try Data(original.utf8).write(to: config)
+        let opml = dir.appendingPathComponent("subs.opml")
+        try Data("""
+            <?xml version="1.0"?><opml version="2.0"><head><title>t</title></head><body>
+            <outline text="News"><outline type="rss" text="Buna &amp; Times" xmlUrl="https://bunatimes.example/feed.xml"/></outline>
+            <outline type="rss" text="Racurs again" xmlUrl="https://racurs.example/feed.rss"/>
+            </body></opml>
+            """.utf8).write(to: opml)
+        let r = try Binary.run(["opml", "import", opml.path, "--config", config.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("1 added, 1 skipped"))
+        let edited = try String(contentsOf: config, encoding: .utf8)
+        #expect(edited.hasPrefix("{\n  \"spool\": \"spool\",\n  \"feeds\": [\n    { \"id\": \"racurs\""))
+        #expect(edited.contains("{ \"id\": \"bunatimes-example-feed-xml\", \"url\": \"https://bunatimes.example/feed.xml\", \"tags\": [\"News\"] }"))
+        #expect(try Binary.run(["config", "check", "--config", config.path]).status == 0)
+        #expect(try Binary.run(["opml", "import", opml.path, "--config", config.path]).stdout.contains("0 added, 2 skipped"))
+
+        let exported = try Binary.run(["opml", "export", "--config", config.path])
+        #expect(exported.status == 0)
+        #expect(exported.stdout.contains("<opml version=\"2.0\">"))
+        #expect(exported.stdout.contains("xmlUrl=\"https://bunatimes.example/feed.xml\""))
+        // The export imports into an empty config as the same feeds.
+        let other = dir.appendingPathComponent("other.json")
+        try Data("{}".utf8).write(to: other)
+        let out = dir.appendingPathComponent("export.opml")
+        try Data(exported.stdout.utf8).write(to: out)
+        #expect(try Binary.run(["opml", "import", out.path, "--config", other.path]).stdout.contains("2 added"))
+        let roundTrip = try Binary.run(["config", "check", "--json", "--config", other.path]).stdout
+        #expect(roundTrip.contains("https://racurs.example/feed.rss") && roundTrip.contains("https://bunatimes.example/feed.xml"))
+        #expect(try Binary.run(["opml", "import", config.path, "--config", other.path]).status == 65)  // JSON is not OPML
+    }
+}

@@ -158,3 +158,41 @@ private func error(_ json: String) -> String? {
         #expect(slug != FeedSlug.make(from: long + "x", directory: "/"))
     }
 }
+
+@Suite struct ConfigEditorTests {
+    private let new = [ConfigEditor.NewFeed(id: "a", url: "https://a.example/feed", tags: ["News"]),
+                       ConfigEditor.NewFeed(id: "b", url: "https://b.example/\"q\"")]
+
+    private func feeds(_ text: String) throws -> [FeedSettings] {
+        try Config.parse(Data(text.utf8), file: "config.json", directory: "/etc/feedspool").feeds
+    }
+
+    @Test func appendsToAnArrayKeepingEveryOtherLine() throws {
+        let text = """
+            {
+              "spool": "spool",
+              "feeds": [
+                { "id": "x", "url": "https://x.example/" }
+              ],
+              "dedup": { "duplicates": "mark" }
+            }
+            """
+        let edited = try #require(ConfigEditor.appending(new, to: text))
+        #expect(try feeds(edited).map(\.id) == ["x", "a", "b"])
+        #expect(try feeds(edited)[2].url == "https://b.example/\"q\"")
+        for line in text.split(separator: "\n") where !line.contains("https://x.example") {
+            #expect(edited.contains(line), "lost: \(line)")
+        }
+        #expect(edited.contains("    { \"id\": \"a\", \"url\": \"https://a.example/feed\", \"tags\": [\"News\"] }"))
+    }
+
+    @Test(arguments: ["{}", "{ \"spool\": \"s\" }", "{\"feeds\": []}", "{\"feeds\":[],\"spool\":\"s\"}", "  {\n  \"feeds\": [\n  ]\n}\n"])
+    func worksOnAnyShape(text: String) throws {
+        let edited = try #require(ConfigEditor.appending(new, to: text))
+        #expect(try feeds(edited).map(\.id) == ["a", "b"])
+    }
+
+    @Test func refusesWhatIsNotAnObject() {
+        #expect(ConfigEditor.appending(new, to: "[1, 2]") == nil)
+    }
+}
