@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, each wrapped once (NOTES-C-INTEROP.md).
@@ -31,7 +32,12 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
         .target(name: "Store", dependencies: ["FeedspoolModel", .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Daemon", dependencies: ["FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store"]),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
 
         .executableTarget(
             name: "feedspool",
@@ -51,7 +57,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Config", "FeedspoolModel"]),
-        .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport", "Fetch"]),
     ],
     swiftLanguageModes: [.v6]
 )

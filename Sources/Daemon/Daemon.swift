@@ -46,6 +46,8 @@ public final class Daemon: @unchecked Sendable {
     private var scheduleTimer: DispatchSourceTimer?
     private var signals: [DispatchSourceSignal] = []
     private var lastMaintenance = Date.distantPast
+    private let metrics = DaemonMetrics()
+    private var healthServer: HealthServer?
     private let exit = DispatchSemaphore(value: 0)
     private var exitStatus: Int32 = 0
 
@@ -93,6 +95,18 @@ public final class Daemon: @unchecked Sendable {
             watchdog.schedule(deadline: .now(), repeating: interval / 2)
             watchdog.resume()
             timers.append(watchdog)
+        }
+        if let listen = config.metrics.listen {
+            do {
+                healthServer = try HealthServer(listen: listen) { [weak self] path in
+                    self?.queue.sync { self?.answer(path) } ?? HealthServer.Response(status: 503, contentType: "text/plain", body: Array("stopping\n".utf8))
+                }
+                log.log(.info, "metrics on http://\(listen)/metrics, health on /healthz")
+            } catch {
+                log.log(.error, (error as? HealthServerError)?.message ?? "\(error)")
+                finish(status: 78)
+                return
+            }
         }
         let s = DispatchSource.makeTimerSource(queue: queue)
         s.setEventHandler { [weak self] in self?.scheduleDueFeeds() }
@@ -159,6 +173,7 @@ public final class Daemon: @unchecked Sendable {
     private func jobEnded(_ job: FetchJob, _ outcome: JobOutcome) {
         dispatchPrecondition(condition: .onQueue(queue))
         inFlight[job.id] = nil
+        metrics.record(outcome)
         switch outcome {
         case .done(let r):
             jobsDone += 1
@@ -199,6 +214,34 @@ public final class Daemon: @unchecked Sendable {
     /// WATCHDOG=1 only while the store answers.
     private func watchdog() {
         if (try? store.queueStats(now: Date())) != nil { notifier?.notify("WATCHDOG=1") }
+    }
+
+    /// `/metrics` and `/healthz`.
+    private func answer(_ path: String) -> HealthServer.Response {
+        dispatchPrecondition(condition: .onQueue(queue))
+        switch path {
+        case "/metrics":
+            let stats = try? store.queueStats(now: Date())
+            let body = metrics.render(stats: stats, feedStates: (try? store.feedStates()) ?? [], backlog: try? spool.backlog())
+            return HealthServer.Response(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
+        case "/healthz":
+            if let problem = healthProblem() {
+                return HealthServer.Response(status: 503, contentType: "text/plain", body: Array("unhealthy: \(problem)\n".utf8))
+            }
+            return HealthServer.Response(status: 200, contentType: "text/plain", body: Array("ok\n".utf8))
+        default:
+            return HealthServer.Response(status: 404, contentType: "text/plain", body: Array("try /metrics or /healthz\n".utf8))
+        }
+    }
+
+    /// Why the daemon cannot do its work, if it cannot: the store does not answer, or the spool is not writable.
+    private func healthProblem() -> String? {
+        if stopping { return "stopping" }
+        do { _ = try store.queueStats(now: Date()) } catch { return "store: \(error.message)" }
+        for dir in [spool.tmp, spool.new] where access(dir, W_OK) != 0 {
+            return "spool: \(dir) is not writable (\(String(cString: strerror(errno))))"
+        }
+        return nil
     }
 
     private func status() -> String {
@@ -274,6 +317,9 @@ public final class Daemon: @unchecked Sendable {
 
     private func finish(status: Int32) {
         finished = true
+        let server = healthServer
+        healthServer = nil
+        DispatchQueue.global().async { server?.stop() }
         for t in timers { t.cancel() }
         timers = []
         scheduleTimer?.cancel()

@@ -1,3 +1,4 @@
+import Fetch
 import Foundation
 import TestSupport
 import Testing
@@ -186,4 +187,63 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
         d.signal(SIGTERM)
         #expect(d.finish(within: 15).0 == 0)
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func metricsAreScrapedAndHealthFlipsWhenTheSpoolGoes() throws {
+        let port = freePort()
+        let dir = try workspace(feedsConfig([0, 1]).replacingOccurrences(of: #""feeds":"#, with: #""metrics": {"listen": "127.0.0.1:\#(port)"}, "feeds":"#))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path)
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        let deadline = Date().addingTimeInterval(10)
+        while spoolCount(dir) < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+
+        var settings = FetchSettings()
+        settings.addresses = AddressPolicy(allowPrivateNetworks: true)
+        let fetcher = Fetcher(settings: settings)
+        defer { fetcher.shutdown() }
+        func get(_ path: String) -> (Int, String) {
+            switch fetcher.fetchAll([FetchRequest(url: "http://127.0.0.1:\(port)\(path)")])[0] {
+            case .success(let r): return (r.status, String(decoding: r.body, as: UTF8.self))
+            case .failure(.http(_, let status, _)): return (status, "")
+            case .failure(let e): return (0, e.message)
+            }
+        }
+        let (status, text) = get("/metrics")
+        #expect(status == 200)
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = Double(parts[1]) { samples[String(parts[0])] = v }
+        }
+        #expect(samples[#"feedspool_fetches_total{outcome="ok"}"#] == 2, "\(text)")
+        #expect(samples["feedspool_items_delivered_total"] == 2)
+        #expect(samples[#"feedspool_jobs{state="done"}"#] == 2)
+        #expect(samples[#"feedspool_feeds{state="ok"}"#] == 2)
+        #expect(samples["feedspool_spool_backlog"] == 2)
+        #expect(samples[#"feedspool_copies_dropped_total{method="near-duplicate"}"#] == 0)
+        #expect(samples["feedspool_fetch_duration_seconds_count"] == 2)
+        #expect(get("/healthz").0 == 200)
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("spool"))
+        let (sick, reason) = get("/healthz")
+        #expect(sick == 503, "\(reason)")
+        #expect(get("/nope").0 == 404)
+        d.signal(SIGTERM)
+        #expect(d.finish(within: 15).0 == 0)
+    }
+}
+
+/// A port nothing listens on right now (bound, then released).
+private func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
