@@ -140,7 +140,7 @@ public final class Daemon: @unchecked Sendable {
     /// The timer fires when the next configured feed is due (at most an hour away).
     private func armScheduleTimer() {
         let now = Date()
-        let next = (try? store.feedStates().filter { !$0.gone && $0.configured }.map(\.nextDueAt).min()) ?? nil
+        let next = (try? store.nextDueAt()) ?? nil
         let wait = max(0.5, min(3600, (next ?? now.addingTimeInterval(3600)).timeIntervalSince(now)))
         scheduleTimer?.schedule(deadline: .now() + wait)
     }

@@ -113,6 +113,9 @@ public final class SQLiteStore: Store {
                 CREATE INDEX item_pending ON item(feed_id) WHERE delivered = 0;
                 """)
         }
+        m.registerMigration("v3-feed-due-index") { db in
+            try db.execute(sql: "CREATE INDEX feed_due ON feed(next_due_at) WHERE configured = 1 AND gone = 0")
+        }
         return m
     }()
 
@@ -494,6 +497,13 @@ public final class SQLiteStore: Store {
 
     public func feedStates() throws(StoreError) -> [FeedState] {
         try read("read feeds") { db in try Row.fetchAll(db, sql: "SELECT * FROM feed WHERE configured = 1 ORDER BY id").map(Self.feed) }
+    }
+
+    public func nextDueAt() throws(StoreError) -> Date? {
+        try read("next due time") { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_due_at) FROM feed WHERE configured = 1 AND gone = 0")
+                .map(Date.init(timeIntervalSince1970:))
+        }
     }
 
     public func dueFeeds(now: Date) throws(StoreError) -> [FeedState] {

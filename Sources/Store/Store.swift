@@ -94,6 +94,8 @@ public protocol Store: Sendable {
     func feedState(_ id: String) throws(StoreError) -> FeedState?
     /// Configured feeds, by id.
     func feedStates() throws(StoreError) -> [FeedState]
+    /// When the next configured feed that is not gone is due (nil when there is none).
+    func nextDueAt() throws(StoreError) -> Date?
     /// Configured, not gone, and due at `now`.
     func dueFeeds(now: Date) throws(StoreError) -> [FeedState]
 
