@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, each wrapped once (NOTES-C-INTEROP.md).
@@ -37,12 +38,14 @@ let package = Package(
             dependencies: [
                 "FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .executableTarget(
             name: "feedspool",
             dependencies: [
                 "FeedspoolModel", "Config", "Parse", "Fetch", "Spool", "Store", "Daemon",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -2,6 +2,7 @@ import Config
 import FeedspoolModel
 import Fetch
 import Foundation
+import Logging
 import Spool
 import Store
 
@@ -33,7 +34,7 @@ public final class Daemon: @unchecked Sendable {
     private var worker: Worker
     private let owner: String
     private let grace: TimeInterval
-    private let log = EventLog()
+    private let log = Logger(label: "feedspool.daemon")
     private let notifier = SystemdNotifier()
     private let host = ProcessInfo.processInfo.hostName
     private let startedAt = Date()
@@ -80,7 +81,7 @@ public final class Daemon: @unchecked Sendable {
             _ = try store.rescueExpiredLeases(now: Date())
             try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: Date())
         } catch {
-            log.log(.error, "cannot start: \(error.message)")
+            log.error("cannot start", metadata: ["reason": "\(error.message)"])
             finish(status: 74)
             return
         }
@@ -101,9 +102,9 @@ public final class Daemon: @unchecked Sendable {
                 healthServer = try HealthServer(listen: listen) { [weak self] path in
                     self?.queue.sync { self?.answer(path) } ?? HealthServer.Response(status: 503, contentType: "text/plain", body: Array("stopping\n".utf8))
                 }
-                log.log(.info, "metrics on http://\(listen)/metrics, health on /healthz")
+                log.info("serving metrics and health", metadata: ["metrics": "http://\(listen)/metrics", "health": "http://\(listen)/healthz"])
             } catch {
-                log.log(.error, (error as? HealthServerError)?.message ?? "\(error)")
+                log.error("cannot serve metrics", metadata: ["reason": "\((error as? HealthServerError)?.message ?? "\(error)")"])
                 finish(status: 78)
                 return
             }
@@ -112,7 +113,7 @@ public final class Daemon: @unchecked Sendable {
         s.setEventHandler { [weak self] in self?.scheduleDueFeeds() }
         s.resume()
         scheduleTimer = s
-        log.log(.info, "started: \(config.feeds.count) feeds, spool \(config.spool), owner \(owner)")
+        log.info("started", metadata: ["feeds": "\(config.feeds.count)", "spool": "\(config.spool)", "owner": "\(owner)"])
         notifier?.notify("READY=1\nSTATUS=\(status())\nMAINPID=\(getpid())")
         scheduleDueFeeds()
     }
@@ -132,7 +133,7 @@ public final class Daemon: @unchecked Sendable {
             fill()
             armScheduleTimer()
         } catch {
-            log.log(.error, "scheduling failed: \(error.message)")
+            log.error("scheduling failed", metadata: ["reason": "\(error.message)"])
             scheduleTimer?.schedule(deadline: .now() + 30)
         }
     }
@@ -155,7 +156,7 @@ public final class Daemon: @unchecked Sendable {
         do {
             claimed = try store.claimJobs(limit: room, owner: owner, leaseFor: leaseSeconds, now: Date())
         } catch {
-            log.log(.error, "claiming jobs failed: \(error.message)")
+            log.error("claiming jobs failed", metadata: ["reason": "\(error.message)"])
             return
         }
         let worker = self.worker
@@ -178,10 +179,11 @@ public final class Daemon: @unchecked Sendable {
         case .done(let r):
             jobsDone += 1
             itemsDelivered += r.itemsNew
-            if r.itemsNew > 0 { log.log(.info, "feed \(job.feedID): \(r.itemsNew) new items (job \(job.id))") }
+            if r.itemsNew > 0 { log.info("new items", metadata: ["feed": "\(job.feedID)", "items": "\(r.itemsNew)", "job": "\(job.id)"]) }
         case .failed(let state, let message):
             jobsFailed += 1
-            log.log(state == .dead ? .error : .warning, "feed \(job.feedID): job \(job.id) \(state.rawValue): \(message)")
+            log.log(level: state == .dead ? .error : .warning, "fetch failed",
+                    metadata: ["feed": "\(job.feedID)", "job": "\(job.id)", "state": "\(state.rawValue)", "reason": "\(message)"])
         }
         if stopping {
             if inFlight.isEmpty { drained() }
@@ -203,11 +205,11 @@ public final class Daemon: @unchecked Sendable {
         do {
             try store.renewLeases(Array(inFlight.keys), owner: owner, until: now.addingTimeInterval(leaseSeconds))
             let rescued = try store.rescueExpiredLeases(now: now)
-            if rescued > 0 { log.log(.warning, "\(rescued) jobs whose worker stopped went back to the queue") }
+            if rescued > 0 { log.warning("jobs whose worker stopped went back to the queue", metadata: ["jobs": "\(rescued)"]) }
             try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: now)
             notifier?.notify("STATUS=\(status())")
         } catch {
-            log.log(.error, "maintenance failed: \(error.message)")
+            log.error("maintenance failed", metadata: ["reason": "\(error.message)"])
         }
     }
 
@@ -273,11 +275,11 @@ public final class Daemon: @unchecked Sendable {
             try store.syncFeeds(fresh.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
             config = fresh
             worker = Worker(store: store, spool: spool, fetcher: fetcher, config: fresh, owner: owner)
-            log.log(.notice, "reloaded \(fresh.file): \(fresh.feeds.count) feeds")
+            log.notice("reloaded", metadata: ["config": "\(fresh.file)", "feeds": "\(fresh.feeds.count)"])
             scheduleDueFeeds()
         } catch {
             let message = (error as? ConfigError)?.message ?? (error as? StoreError)?.message ?? "\(error)"
-            log.log(.error, "reload refused, keeping the running config: \(message)")
+            log.error("reload refused, keeping the running config", metadata: ["reason": "\(message)"])
         }
         notifier?.notify("READY=1\nSTATUS=\(status())")
     }
@@ -287,7 +289,7 @@ public final class Daemon: @unchecked Sendable {
         guard !stopping else { return }
         stopping = true
         notifier?.notify("STOPPING=1\nSTATUS=stopping: \(inFlight.count) jobs finishing")
-        log.log(.notice, "signal \(sig): stopping; \(inFlight.count) running jobs get \(Int(grace)) s")
+        log.notice("stopping", metadata: ["signal": "\(sig)", "running": "\(inFlight.count)", "grace_s": "\(Int(grace))"])
         scheduleTimer?.cancel()
         if inFlight.isEmpty {
             drained()
@@ -306,12 +308,12 @@ public final class Daemon: @unchecked Sendable {
         guard !finished else { return }
         do {
             let handedBack = try store.release(owner: owner, now: Date())
-            if handedBack > 0 { log.log(.notice, "\(handedBack) unfinished jobs handed back to the queue") }
+            if handedBack > 0 { log.notice("unfinished jobs handed back to the queue", metadata: ["jobs": "\(handedBack)"]) }
             try store.endHeartbeat(host: host, pid: getpid())
         } catch {
-            log.log(.error, "stopping: \(error.message)")
+            log.error("stopping failed", metadata: ["reason": "\(error.message)"])
         }
-        log.log(.notice, "stopped: \(status())")
+        log.notice("stopped", metadata: ["jobs_done": "\(jobsDone)", "jobs_failed": "\(jobsFailed)", "items": "\(itemsDelivered)"])
         finish(status: 0)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 #if canImport(Glibc)
     import Glibc
@@ -45,14 +46,16 @@ public struct SystemdNotifier: Sendable {
     }
 }
 
-/// One line per event on stderr; with a `<N>` priority prefix when stderr is
-/// the journal's stream (`$JOURNAL_STREAM` names its device and inode, systemd.exec(5)).
-public struct EventLog: Sendable {
-    public enum Level: Int, Sendable { case error = 3, warning = 4, notice = 5, info = 6, debug = 7 }
-
+/// swift-log's handler for the daemon: one line per event on stderr,
+/// `feedspool: message key=value …`, with a `<N>` priority prefix when stderr
+/// is the journal's stream (`$JOURNAL_STREAM` names its device and inode, systemd.exec(5)).
+public struct JournalLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
     private let journal: Bool
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(label: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         var st = stat()
         if let stream = environment["JOURNAL_STREAM"], fstat(2, &st) == 0 {
             journal = stream == "\(st.st_dev):\(st.st_ino)"
@@ -61,8 +64,30 @@ public struct EventLog: Sendable {
         }
     }
 
-    public func log(_ level: Level, _ message: String) {
-        let line = (journal ? "<\(level.rawValue)>" : "") + "feedspool: " + message + "\n"
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let priority: Int
+        switch event.level {
+        case .trace, .debug: priority = 7
+        case .info: priority = 6
+        case .notice: priority = 5
+        case .warning: priority = 4
+        case .error: priority = 3
+        case .critical: priority = 2
+        }
+        var fields = metadata
+        if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
+        if let extra = event.metadata { fields.merge(extra) { _, new in new } }
+        var line = (journal ? "<\(priority)>" : "") + "feedspool: " + event.message.description
+        for key in fields.keys.sorted() {
+            let value = "\(fields[key]!)"
+            line += " \(key)=" + (value.contains(" ") ? "\"\(value)\"" : value)
+        }
+        line += "\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Config
 import Daemon
+import Logging
 import FeedspoolModel
 import Foundation
 
@@ -66,6 +67,7 @@ struct RunCommand: ParsableCommand {
 extension RunCommand {
     /// The long-running daemon: returns when it was stopped by SIGTERM or SIGINT.
     func runDaemon() throws {
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         var status: Int32 = 0
         try reportingFailures {
             let config = try global.loadConfig()

@@ -31,6 +31,20 @@ private final class NotifySocket {
         unlink(path)
     }
 
+    /// Every message received within `seconds`.
+    func collect(seconds: Double) -> [String] {
+        var seen: [String] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { seen.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+        }
+        return seen
+    }
+
     /// Messages until one contains `text`, or nil after `seconds`.
     func wait(for text: String, seconds: Double) -> [String]? {
         var seen: [String] = []
@@ -55,11 +69,12 @@ private final class DaemonProcess {
     let process = Process()
     private let errors = Pipe()
 
-    init(config: String, notify: String?, extra: [String] = []) throws {
+    init(config: String, notify: String?, extra: [String] = [], environment: [String: String] = [:]) throws {
         process.executableURL = Binary.url
         process.arguments = ["run", "--config", config] + extra
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = notify
+        env.merge(environment) { _, new in new }
         process.environment = env
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
@@ -168,7 +183,7 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
         d.signal(SIGTERM)
         let (status, log) = d.finish(within: 10)
         #expect(status == 0, "\(log)")
-        #expect(log.contains("1 unfinished jobs handed back to the queue"))
+        #expect(log.contains("unfinished jobs handed back to the queue jobs=1"))
         let jobs = try Binary.run(["queue", "list", "--json", "--config", config])
         #expect(jobs.stdout.contains(#""state":"queued""#) && jobs.stdout.contains(#""attempts":0"#))
     }
@@ -186,6 +201,27 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
         #expect(r.stdout.contains("done"))
         d.signal(SIGTERM)
         #expect(d.finish(within: 15).0 == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func watchdogPingsComeAtHalfTheInterval() throws {
+        let dir = try workspace(feedsConfig([0]))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket()
+        // WatchdogSec=1s: a ping every 0.5 s.
+        let d = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path,
+                                  environment: ["WATCHDOG_USEC": "1000000"])
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        let pings = notify.collect(seconds: 3).filter { $0.contains("WATCHDOG=1") }.count
+        #expect((5...7).contains(pings), "\(pings) pings in 3 s")
+        d.signal(SIGTERM)
+        #expect(d.finish(within: 15).0 == 0)
+        // Without WATCHDOG_USEC there are none.
+        let quiet = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path)
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        #expect(notify.collect(seconds: 1.5).allSatisfy { !$0.contains("WATCHDOG=1") })
+        quiet.signal(SIGTERM)
+        #expect(quiet.finish(within: 15).0 == 0)
     }
 
     @Test(.timeLimit(.minutes(1)))
