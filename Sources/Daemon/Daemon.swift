@@ -236,10 +236,11 @@ public final class Daemon: @unchecked Sendable {
         }
     }
 
-    /// Why the daemon cannot do its work, if it cannot: the store does not answer, or the spool is not writable.
+    /// Why the daemon cannot do its work, if it cannot: the store cannot be written, or the spool is not writable.
     private func healthProblem() -> String? {
         if stopping { return "stopping" }
-        do { _ = try store.queueStats(now: Date()) } catch { return "store: \(error.message)" }
+        // A write, not just a read: a store that answers but cannot record anything is not healthy.
+        do { try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: Date()) } catch { return "store: \(error.message)" }
         for dir in [spool.tmp, spool.new] where access(dir, W_OK) != 0 {
             return "spool: \(dir) is not writable (\(String(cString: strerror(errno))))"
         }

@@ -270,6 +270,56 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
     }
 }
 
+/// Another process holds an exclusive lock on the database: the daemon's store
+/// cannot be written (its writes fail after the 10 s busy timeout).
+@Suite struct HealthStoreTests {
+    @Test(.timeLimit(.minutes(1)))
+    func healthFlipsWhenTheStoreCannotBeWritten() throws {
+        let port = freePort()
+        let dir = try workspace("""
+            {"spool": "spool", "store": {"path": "feedspool.db"}, "fetch": {"allow_file_urls": true},
+             "metrics": {"listen": "127.0.0.1:\(port)"}, "feeds": [{"id": "f0", "url": "feeds/f0.xml"}]}
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket()
+        let d = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path)
+        #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
+        var settings = FetchSettings()
+        settings.addresses = AddressPolicy(allowPrivateNetworks: true)
+        settings.timeout = 30
+        let fetcher = Fetcher(settings: settings)
+        defer { fetcher.shutdown() }
+        func health() -> (Int, String) {
+            switch fetcher.fetchAll([FetchRequest(url: "http://127.0.0.1:\(port)/healthz")])[0] {
+            case .success(let r): return (r.status, String(decoding: r.body, as: UTF8.self))
+            case .failure(.http(_, let status, _)): return (status, "")
+            case .failure(let e): return (0, e.message)
+            }
+        }
+        #expect(health().0 == 200)
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            c.execute("BEGIN EXCLUSIVE")
+            print("locked", flush=True)
+            time.sleep(40)
+            """, dir.appendingPathComponent("feedspool.db").path]
+        let out = Pipe()
+        locker.standardOutput = out
+        try locker.run()
+        defer { if locker.isRunning { kill(locker.processIdentifier, SIGKILL) } }
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+        #expect(health().0 == 503)
+        kill(locker.processIdentifier, SIGKILL)
+        locker.waitUntilExit()
+        #expect(health().0 == 200)
+        d.signal(SIGTERM)
+        #expect(d.finish(within: 20).0 == 0)
+    }
+}
+
 /// A port nothing listens on right now (bound, then released).
 private func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
