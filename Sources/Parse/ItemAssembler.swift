@@ -11,6 +11,7 @@ enum ItemAssembler {
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
+        cleanStoryText(&items)
         assignKeys(&items, feedID: feedID)
         return items
     }
@@ -62,6 +63,23 @@ enum ItemAssembler {
         item.language = d.language
         item.source = d.source
         return item
+    }
+
+    /// `content_text` without page junk and without paragraphs that recur across
+    /// the document's items (boilerplate); an attribution line becomes the
+    /// item's `source` (evidence `text`) unless a `<source>` element named one.
+    static func cleanStoryText(_ items: inout [Item]) {
+        let boilerplate = StoryText.recurringParagraphs(items.compactMap(\.contentText))
+        for i in items.indices {
+            guard let text = items[i].contentText else { continue }
+            var kept = StoryText.split(text).filter { !boilerplate.contains($0) }
+            if kept.isEmpty { kept = StoryText.split(text) }  // never empty a story entirely
+            let cleaned = StoryText.clean(kept.joined(separator: "\n\n"))
+            items[i].contentText = cleaned.text.isEmpty ? nil : cleaned.text
+            if items[i].source == nil, let name = cleaned.sourceName {
+                items[i].source = ItemSource(name: name, url: nil, evidence: .text)
+            }
+        }
     }
 
     /// Plain text as HTML: escaped, one `<p>` per paragraph.

@@ -92,3 +92,62 @@ import Testing
         #expect(URLText.scheme(of: "HTTPS://x") == "https")
     }
 }
+
+@Suite struct StoryTextTests {
+    @Test(arguments: [
+        ".in_text_content_22 { width: 300px; height: 600px; } @media(min-width: 600px) { .in_text_content_22 { width: 728px; } }",
+        "#ad-slot { display: block; margin: 0 auto; }",
+        "@media screen { body { color: red } }",
+        "(function(){ var s = document.createElement('script'); }());",
+        "Share this:",
+        "Sign up for our newsletter and never miss a story",
+        "Read more",
+    ])
+    func junkParagraphs(_ p: String) {
+        #expect(StoryText.isJunk(p))
+    }
+
+    @Test(arguments: [
+        "The council met on Tuesday; members voted 12 to 3; the budget passed.",
+        "He said {sic} that the report was wrong.",
+        "Share prices fell by 3% on Monday after the announcement of the merger between the two banks.",
+    ])
+    func storyParagraphsStay(_ p: String) {
+        #expect(!StoryText.isJunk(p))
+    }
+
+    @Test(arguments: [
+        ("Source: Racurs", "Racurs"),
+        ("Sources: Reuters, AP.", "Reuters, AP"),
+        ("Originally published by The Kyiv Independent", "The Kyiv Independent"),
+        ("Originally published at Racurs.", "Racurs"),
+        ("This article first appeared on The Conversation", "The Conversation"),
+        ("This story was originally published in Grist.", "Grist"),
+        ("Reprinted with permission from Buna Times", "Buna Times"),
+        ("via Racurs", "Racurs"),
+    ])
+    func attributionLines(line: String, name: String) {
+        #expect(StoryText.attribution(line) == name)
+    }
+
+    @Test(arguments: [
+        "Sources close to the ministry said the talks had stalled and would resume next week after the holiday.",
+        "The grain travelled via Izmail to the Black Sea ports, where it was loaded onto ships bound for Egypt and Spain.",
+    ])
+    func sentencesAreNotAttributions(line: String) {
+        #expect(StoryText.attribution(line) == nil)
+    }
+
+    @Test func cleanTakesOutJunkAndTheAttribution() {
+        let cleaned = StoryText.clean(".x { a: 1; b: 2; }\n\nFirst paragraph of the story.\n\nSecond paragraph.\n\nSource: Racurs\n\nI am David Wyatt, a writer.")
+        #expect(cleaned.sourceName == "Racurs")
+        #expect(cleaned.text == "First paragraph of the story.\n\nSecond paragraph.\n\nI am David Wyatt, a writer.")
+    }
+
+    @Test func recurringParagraphsAcrossItemsAreBoilerplate() {
+        let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
+        let recurring = StoryText.recurringParagraphs(["Story one text.\n\n\(bio)", "Story two text.\n\n\(bio)", "Story three."])
+        #expect(recurring == [bio])
+        #expect(StoryText.recurringParagraphs(["Only one item.\n\n\(bio)"]).isEmpty)
+    }
+}

@@ -187,3 +187,27 @@ import Testing
         #expect(p.items[0].published == nil)
     }
 }
+
+@Suite struct StoryTextInFeedsTests {
+    @Test func theDemoReprintNamesItsSourceAndLosesItsJunk() throws {
+        let p = try Fixture.parse("../../../Examples/feeds/bunatimes.xml", feedID: "bunatimes")
+        let reprint = p.items[0]
+        #expect(reprint.source == ItemSource(name: "Racurs", url: nil, evidence: .text))
+        let text = try #require(reprint.contentText)
+        #expect(!text.contains("in_text_content_22"))
+        #expect(!text.contains("I am David Wyatt"))  // the bio recurs in every item of the feed
+        #expect(!text.contains("Source: Racurs"))
+        #expect(text.hasPrefix("The river terminal in Kyiv's Podil district"))
+        #expect(reprint.contentHTML?.contains("Source: Racurs") == true)  // the HTML keeps what the outlet published
+        // The original outlet's story keeps all five paragraphs and has no source.
+        let original = try Fixture.parse("../../../Examples/feeds/racurs.xml").items[0]
+        #expect(original.source == nil)
+        #expect(original.contentText?.components(separatedBy: "\n\n").count == 5)
+    }
+
+    @Test func anElementSourceWinsOverAnAttributionLine() throws {
+        let p = try parse(rss(#"<item><title>t</title><source url="https://a.example/rss">Element Outlet</source><description>&lt;p&gt;Story.&lt;/p&gt;&lt;p&gt;Source: Text Outlet&lt;/p&gt;</description></item>"#))
+        #expect(p.items[0].source?.name == "Element Outlet" && p.items[0].source?.evidence == .element)
+        #expect(p.items[0].contentText == "Story.")
+    }
+}
