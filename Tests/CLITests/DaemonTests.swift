@@ -31,17 +31,20 @@ private final class NotifySocket {
         unlink(path)
     }
 
+    /// One message, or nil when none came within 0.1 s.
+    private func receive() -> String? {
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
+    }
+
     /// Every message received within `seconds`.
     func collect(seconds: Double) -> [String] {
         var seen: [String] = []
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 { seen.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
-        }
+        while Date() < deadline { if let m = receive() { seen.append(m) } }
         return seen
     }
 
@@ -50,15 +53,9 @@ private final class NotifySocket {
         var seen: [String] = []
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n > 0 {
-                let message = String(decoding: buffer[0..<n], as: UTF8.self)
-                seen.append(message)
-                if message.contains(text) { return seen }
-            }
+            guard let m = receive() else { continue }
+            seen.append(m)
+            if m.contains(text) { return seen }
         }
         return nil
     }
