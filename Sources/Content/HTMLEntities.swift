@@ -73,7 +73,7 @@ public enum HTMLEntities {
             var i = 0
             while i < buf.count {
                 if buf[i] == UInt8(ascii: "&"), let (consumed, scalar) = reference(in: buf, at: i) {
-                    appendUTF8(scalar, to: &out)
+                    out.append(contentsOf: scalar.utf8)
                     i += consumed
                 } else {
                     out.append(buf[i])
@@ -155,9 +155,6 @@ public enum HTMLEntities {
         return nil
     }
 
-    static func appendUTF8(_ s: String, to out: inout [UInt8]) {
-        out.append(contentsOf: s.utf8)
-    }
 }
 
 /// The windows-1252 code page, which HTML also uses for numeric references 128–159.

@@ -57,15 +57,10 @@ public enum Sanitizer {
     /// also mailto, tel and ftp. `javascript:`, `data:` and the rest are refused,
     /// also when disguised with whitespace, control characters or case.
     public static func isAllowedURL(_ value: String, isLink: Bool) -> Bool {
-        isAllowed(scheme: URLText.scheme(of: value), isLink: isLink)
-    }
-
-    static func isAllowed(scheme: String?, isLink: Bool) -> Bool {
-        guard let scheme else { return true }  // relative
-        switch scheme {
-        case "http", "https": return true
-        case "mailto", "tel", "ftp": return isLink
-        default: return false
+        switch URLText.schemeKind(of: Array(value.utf8)) {
+        case .relative, .http: return true
+        case .linkOnly: return isLink
+        case .other: return false
         }
     }
 }

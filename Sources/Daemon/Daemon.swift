@@ -78,7 +78,7 @@ public final class Daemon: @unchecked Sendable {
         dispatchPrecondition(condition: .onQueue(queue))
         do {
             try store.syncFeeds(config.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
-            _ = try store.rescueExpiredLeases(now: Date())
+            try reclaimOrphanedJobs(store)
             try store.beat(host: host, pid: getpid(), startedAt: startedAt, now: Date())
         } catch {
             log.error("cannot start", metadata: ["reason": "\(error.message)"])

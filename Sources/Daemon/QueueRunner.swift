@@ -4,6 +4,20 @@ import Foundation
 import Store
 import Synchronization
 
+/// Returns jobs whose worker died to the queue: at once when that worker was a
+/// process of this machine that no longer exists (its owner is `host:pid:…`),
+/// else when its lease expires. Every process that works the queue calls it at start.
+public func reclaimOrphanedJobs(_ store: any Store, now: Date = Date()) throws(StoreError) {
+    let host = ProcessInfo.processInfo.hostName
+    let dead = try store.leaseOwners().filter { owner in
+        let parts = owner.split(separator: ":")
+        guard parts.count >= 3, parts[0] == host, let pid = Int32(parts[1]), pid != getpid() else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+    _ = try store.expireLeases(of: dead, now: now)
+    _ = try store.rescueExpiredLeases(now: now)
+}
+
 /// What a run of the queue did.
 public struct RunTally: Sendable, Equatable {
     public var done = 0

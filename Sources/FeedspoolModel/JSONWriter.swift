@@ -117,9 +117,13 @@ extension JSONWriter {
         key("content_text"); value(item.contentText)
         key("language"); value(item.language)
         key("categories"); value(item.categories)
-        key("enclosures")
+        key("enclosures"); value(item.enclosures)
+        key("source"); value(item.source)
+    }
+
+    public mutating func value(_ enclosures: [Enclosure]) {
         beginArray()
-        for e in item.enclosures {
+        for e in enclosures {
             beginObject()
             key("url"); value(e.url)
             key("type"); value(e.type)
@@ -127,15 +131,14 @@ extension JSONWriter {
             endObject()
         }
         endArray()
-        key("source")
-        if let s = item.source {
-            beginObject()
-            key("name"); value(s.name)
-            key("url"); value(s.url)
-            key("evidence"); value(s.evidence.rawValue)
-            endObject()
-        } else {
-            null()
-        }
+    }
+
+    public mutating func value(_ source: ItemSource?) {
+        guard let s = source else { return null() }
+        beginObject()
+        key("name"); value(s.name)
+        key("url"); value(s.url)
+        key("evidence"); value(s.evidence.rawValue)
+        endObject()
     }
 }

@@ -295,7 +295,7 @@ final class FeedBuilder: SAXDelegate {
         let type = attributes.value("type")?.lowercased() ?? ""
         return mode == "base64"
             || (isAtom && !type.isEmpty && !type.hasPrefix("text") && !type.contains("html") && !type.contains("xml")
-                && !["xhtml"].contains(type))
+                && type != "xhtml")
     }
 
     // MARK: feed-level elements
@@ -537,7 +537,7 @@ final class FeedBuilder: SAXDelegate {
         if f.link == nil, let id = feedID, let scheme = URLText.scheme(of: id), scheme == "http" || scheme == "https" {
             f.link = id  // an Atom feed whose id is its address
         }
-        if f.language == nil, let root = rootLanguage { f.language = root }
+        if f.language == nil, let root = firstFrameLanguage { f.language = root }
         if f.suggestedInterval == nil, let period = syPeriod {
             let seconds: Int? = ["hourly": 3600, "daily": 86_400, "weekly": 604_800, "monthly": 2_592_000, "yearly": 31_536_000][period]
             if let seconds { f.suggestedInterval = seconds / max(1, syFrequency ?? 1) }
@@ -545,7 +545,6 @@ final class FeedBuilder: SAXDelegate {
         return f
     }
 
-    private var rootLanguage: String? { firstFrameLanguage }
     private(set) var firstFrameLanguage: String?
 
     // MARK: text helpers

@@ -97,7 +97,7 @@ enum Tag: Sendable, Equatable {
             case "logo": self = .logo
             case "icon": self = .icon
             case "ttl": self = .ttl
-            case "manageingeditor", "managingeditor": self = .managingEditor
+            case "managingeditor": self = .managingEditor
             case "webmaster": self = .webMaster
             default: self = .other
             }

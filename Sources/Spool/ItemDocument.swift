@@ -28,26 +28,8 @@ public enum ItemDocument {
         w.key("content_text"); w.value(item.contentText)
         w.key("language"); w.value(item.language)
         w.key("categories"); w.value(item.categories)
-        w.key("enclosures")
-        w.beginArray()
-        for e in item.enclosures {
-            w.beginObject()
-            w.key("url"); w.value(e.url)
-            w.key("type"); w.value(e.type)
-            w.key("length"); w.value(e.length)
-            w.endObject()
-        }
-        w.endArray()
-        w.key("source")
-        if let s = item.source {
-            w.beginObject()
-            w.key("name"); w.value(s.name)
-            w.key("url"); w.value(s.url)
-            w.key("evidence"); w.value(s.evidence.rawValue)
-            w.endObject()
-        } else {
-            w.null()
-        }
+        w.key("enclosures"); w.value(item.enclosures)
+        w.key("source"); w.value(item.source)
         w.key("dedup")
         w.beginObject()
         w.key("status"); w.value(dedup.status.rawValue)

@@ -36,14 +36,7 @@ struct Pipeline {
     /// longer exists, else when its lease expires.
     func prepare() throws {
         try store.syncFeeds(config.feeds.map { (id: $0.id, url: $0.url) }, now: Date())
-        let host = ProcessInfo.processInfo.hostName
-        let dead = try store.leaseOwners().filter { owner in
-            let parts = owner.split(separator: ":")
-            guard parts.count >= 3, parts[0] == host, let pid = Int32(parts[1]), pid != getpid() else { return false }
-            return kill(pid, 0) != 0 && errno == ESRCH
-        }
-        _ = try store.expireLeases(of: dead, now: Date())
-        _ = try store.rescueExpiredLeases(now: Date())
+        try reclaimOrphanedJobs(store)
     }
 
     func shutdown() { fetcher.shutdown() }
