@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
+        .target(name: "Dedup", dependencies: ["FeedspoolModel"]),
         .target(name: "Store", dependencies: ["FeedspoolModel", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
-                "FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store",
+                "FeedspoolModel", "Config", "Fetch", "Parse", "Spool", "Store", "Dedup",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -44,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "feedspool",
             dependencies: [
-                "FeedspoolModel", "Config", "Parse", "Fetch", "Spool", "Store", "Daemon",
+                "FeedspoolModel", "Config", "Parse", "Fetch", "Spool", "Store", "Daemon", "Dedup",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -57,6 +58,7 @@ let package = Package(
             exclude: ["Fixtures"]),
         .target(name: "TestSupport", dependencies: ["Fetch"], path: "Tests/TestSupport", exclude: ["server.py"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
+        .testTarget(name: "DedupTests", dependencies: ["Dedup", "FeedspoolModel", "Store"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Config", "FeedspoolModel"]),

@@ -17,9 +17,11 @@ public enum StoryText {
         paragraphs.removeAll(where: isJunk)
         var source: String?
         // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
-        for index in paragraphs.indices.reversed() where source == nil {
+        // The last one names the source; a reprint of a reprint carries the first
+        // reprinter's line too, and every such line leaves the text.
+        for index in paragraphs.indices.reversed() {
             if let name = attribution(paragraphs[index]) {
-                source = name
+                if source == nil { source = name }
                 paragraphs.remove(at: index)
             }
         }
@@ -45,30 +47,36 @@ public enum StoryText {
                 return true
             }
         }
-        guard p.count < 160 else { return false }
-        let junk = [
-            "share this", "share on facebook", "share on twitter", "tweet this", "follow us on", "sign up for our newsletter",
-            "subscribe to our newsletter", "click here to subscribe", "read more:", "continue reading", "advertisement",
+        guard p.count < 200 else { return false }
+        let prefixes = [
+            "share this", "share on ", "tweet this", "follow us on", "sign up for our newsletter", "subscribe to our newsletter",
+            "click here to subscribe", "read more", "continue reading", "read the full story", "advertisement", "comments are closed",
+            "we use cookies", "this site uses cookies", "print this page", "copyright ©", "copyright (c)", "© ", "all rights reserved",
+            "editor's note:", "editor’s note:", "photo:", "image:", "picture:", "this is a developing story",
         ]
-        return junk.contains { lower.hasPrefix($0) } || lower == "read more" || lower == "share"
+        return prefixes.contains { lower.hasPrefix($0) } || lower == "share"
     }
 
     private static let attributionPatterns: [String] = [
-        #"^sources?\s*:\s*(.+)$"#,
+        #"^(?:(?:read more|continue reading|read the full story)\W*\s+)?sources?\s*:\s*(.+)$"#,
         #"^originally (?:published|posted|appeared) (?:by|at|on|in)\s+(.+)$"#,
         #"^this (?:article|story|post) (?:was )?(?:first|originally) (?:appeared|published) (?:on|in|at|by)\s+(.+)$"#,
-        #"^reprinted (?:with permission )?(?:from|by)\s+(.+)$"#,
-        #"^republished (?:with permission )?(?:from|by)\s+(.+)$"#,
-        #"^via\s+(.+)$"#,
+        #"^(?:re)?(?:printed|published) (?:with permission )?(?:from|by)\s+(.+)$"#,
+        #"^read the original (?:article|story|post)?\s*(?:on|at|in)\s+(.+)$"#,
+        #"^(?:story |article )?courtesy(?: of)?\s*:?\s+(.+)$"#,
+        #"^(?:(?:read more|continue reading|read the full story)\W*\s+)?via\s+(.+)$"#,
     ]
+
+    private static let attributionRegexes: [NSRegularExpression] = attributionPatterns.map {
+        try! NSRegularExpression(pattern: $0, options: [.caseInsensitive])  // literals above; a typo fails every test at once
+    }
 
     /// The outlet named by an attribution line, or nil when the paragraph is not one.
     public static func attribution(_ paragraph: String) -> String? {
         let p = paragraph.trimmingCharacters(in: .whitespacesAndNewlines)
         guard p.count <= 160, !p.contains("\n") else { return nil }
-        for pattern in attributionPatterns {
-            guard let regex = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]),
-                let m = regex.firstMatch(in: p, range: NSRange(p.startIndex..., in: p)), let r = Range(m.range(at: 1), in: p)
+        for regex in attributionRegexes {
+            guard let m = regex.firstMatch(in: p, range: NSRange(p.startIndex..., in: p)), let r = Range(m.range(at: 1), in: p)
             else { continue }
             var name = String(p[r]).trimmingCharacters(in: .whitespaces)
             while let last = name.last, ".;:,".contains(last) { name.removeLast() }

@@ -26,3 +26,50 @@ public enum TextBytes {
         bytes.contains { !isSpace($0) }
     }
 }
+
+/// Feeds often put plain text where HTML is declared (`content:encoded` with
+/// blank lines between paragraphs and no tags at all). Rendered as HTML, those
+/// paragraphs would run together; readers expect them kept.
+public enum PlainTextMarkup {
+    /// Whether the bytes contain something that looks like a tag (`<p`, `</`, `<!`).
+    public static func hasMarkup(_ bytes: [UInt8]) -> Bool {
+        var i = bytes.startIndex
+        while let lt = bytes[i...].firstIndex(of: UInt8(ascii: "<")) {
+            let next = lt + 1
+            guard next < bytes.endIndex else { return false }
+            let c = bytes[next]
+            if c == UInt8(ascii: "/") || c == UInt8(ascii: "!") || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) { return true }
+            i = next
+        }
+        return false
+    }
+
+    /// Markup-free text with a `<p>` wherever a blank line separated two
+    /// paragraphs, so the HTML renderer keeps the breaks. Entities stay as they are.
+    public static func paragraphed(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 64)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            guard b == 0x0A || b == 0x0D else {
+                out.append(b)
+                i += 1
+                continue
+            }
+            // A run of white space: count its line breaks.
+            var j = i, newlines = 0
+            while j < bytes.count, TextBytes.isSpace(bytes[j]) {
+                if bytes[j] == 0x0A { newlines += 1 }
+                j += 1
+            }
+            if newlines >= 2 || (newlines == 0 && j > i + 1) {  // "\n\n" or "\r\r"
+                out.append(contentsOf: Array("\n<p>".utf8))
+            } else {
+                out.append(0x20)
+            }
+            i = j
+        }
+        return out
+    }
+}

@@ -1,4 +1,5 @@
 import Config
+import Dedup
 import FeedspoolModel
 import Fetch
 import Foundation
@@ -25,6 +26,8 @@ public final class Worker: Sendable {
     private let feedSettings: [String: FeedSettings]
     /// Parsing and delivery: fetch wide, parse narrow (one operation per core).
     private let parsing: OperationQueue
+    /// Copy detection; its in-memory index is shared by every job of this process.
+    let dedup: Deduplicator
     private let now: @Sendable () -> Date
     private let random: @Sendable () -> Double
 
@@ -40,6 +43,10 @@ public final class Worker: Sendable {
         self.now = now
         self.random = random
         schedule = Schedule(config.schedule)
+        dedup = Deduplicator(
+            policy: DedupPolicy(
+                threshold: config.dedup.threshold, window: TimeInterval(config.dedup.window.seconds),
+                dropCopies: config.dedup.duplicates == .drop))
         feedSettings = Dictionary(config.feeds.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let q = OperationQueue()
         q.name = "feedspool.parse"
@@ -135,40 +142,82 @@ public final class Worker: Sendable {
         }
     }
 
-    /// Steps 1 and 2 of delivery: record the intents, then write the files.
-    /// Returns the keys delivered (step 3, the commit, is the caller's).
+    /// Steps 1 and 2 of delivery: decide what is a copy and record the intents
+    /// (one serialized transaction), then write the files. Returns the keys
+    /// delivered, dropped copies included (step 3, the commit, is the caller's).
     private func deliver(_ parsed: ParsedFeed, feed: FeedState, job: FetchJob, fetchedAt: Date) throws -> [String] {
         let known = try store.knownItems(feedID: job.feedID, keys: parsed.items.map(\.key))
-        var toWrite: [(Item, KnownItem)] = []
+        let marksCopies = config.dedup.duplicates == .mark
+        var planned: [(Item, KnownItem)] = []  // items that already have a decision
+        var fresh: [(Item, String)] = []  // new items and their content hashes
         var alreadyThere: [String] = []
         for var item in parsed.items {
             let hash = Self.contentHash(item)
-            if let k = known[item.key] {
-                if k.delivered && k.contentHash == hash { continue }  // unchanged: never again
-                if !k.delivered && k.contentHash == hash {
-                    // An intent from an attempt that crashed: finish it, writing only if the file is missing.
-                    if try spool.isDelivered(k.fileName) { alreadyThere.append(k.key) } else { toWrite.append((item, k)) }
-                    continue
-                }
-                if k.delivered { item.updated = item.updated ?? fetchedAt }  // changed story: same id, new file
+            guard let k = known[item.key] else {
+                fresh.append((item, hash))
+                continue
             }
-            let name = Spool.fileName(itemID: item.id, at: fetchedAt)
-            toWrite.append((item, KnownItem(key: item.key, itemID: item.id, contentHash: hash, fileName: name, delivered: false)))
+            if k.delivered && k.contentHash == hash { continue }  // unchanged: never again
+            if !k.delivered && k.contentHash == hash {
+                // An intent from an attempt that crashed: finish it, writing only if the file is missing.
+                if try k.fileName.isEmpty || spool.isDelivered(k.fileName) { alreadyThere.append(k.key) } else { planned.append((item, k)) }
+                continue
+            }
+            // A changed story (or a changed intent): same id, new file, the decision it had.
+            if k.delivered { item.updated = item.updated ?? fetchedAt }
+            let record = k.dedup ?? .original(item.id)
+            let writes = record.status == .original || marksCopies
+            let name = writes ? Spool.fileName(itemID: item.id, at: fetchedAt) : ""
+            planned.append((item, KnownItem(key: item.key, itemID: item.id, contentHash: hash, fileName: name, delivered: false, dedup: record)))
         }
-        try store.recordIntents(feedID: job.feedID, toWrite.map(\.1).filter { k in known[k.key] != k }, now: fetchedAt)
+
+        // Boilerplate the feed's earlier items carried leaves the new ones' text.
+        var newParagraphs: [Int64: Int] = [:]
+        for (item, _) in fresh {
+            for h in Set(Boilerplate.paragraphs(item.contentText ?? "").compactMap(\.hash)) { newParagraphs[h, default: 0] += 1 }
+        }
+        for p in parsed.boilerplate { newParagraphs[Boilerplate.hash(p), default: 0] += 2 }  // it recurred in this document
+        let history = try store.knownParagraphs(feedID: job.feedID, hashes: Array(newParagraphs.keys))
+        if !history.isEmpty {
+            for i in fresh.indices {
+                if let text = fresh[i].0.contentText { fresh[i].0.contentText = Boilerplate.removing(history, from: text) }
+            }
+        }
+        let candidates = fresh.map { item, _ in
+            DedupCandidate(itemID: item.id, feedID: job.feedID, guid: item.guid, url: item.url, text: item.contentText ?? item.summary ?? "")
+        }
+        var decided: [(Item, KnownItem)] = []
+        do {
+            try store.recordIntents(feedID: job.feedID, now: fetchedAt) { session in
+                let decisions = candidates.isEmpty ? [] : try dedup.decide(candidates, session: session, now: fetchedAt)
+                decided = zip(fresh, decisions).map { entry, d in
+                    let (item, hash) = entry
+                    let name = d.writesFile ? Spool.fileName(itemID: item.id, at: fetchedAt) : ""
+                    return (item, KnownItem(key: item.key, itemID: item.id, contentHash: hash, fileName: name, delivered: false, dedup: d.record))
+                }
+                return DeliveryIntents(items: planned.map(\.1).filter { known[$0.key] != $0 } + decided.map(\.1), paragraphs: newParagraphs)
+            }
+        } catch {
+            dedup.invalidate()  // decisions the store did not keep must not stay in memory
+            throw error
+        }
         let ref = FeedRef(id: job.feedID, url: feedSettings[job.feedID]?.url ?? job.url, title: parsed.feed.title ?? feed.title)
-        for (item, k) in toWrite {
-            let document = ItemDocument.json(item: item, feed: ref, fetched: fetchedAt, dedup: .original(item.id))
+        var wrote = false
+        for (item, k) in planned + decided where !k.fileName.isEmpty {
+            let document = ItemDocument.json(item: item, feed: ref, fetched: fetchedAt, dedup: k.dedup ?? .original(item.id))
             try spool.deliver(document, name: k.fileName, syncDirectory: false)
+            wrote = true
         }
-        if !toWrite.isEmpty { try spool.syncNew() }  // before the commit counts them delivered
-        return toWrite.map(\.1.key) + alreadyThere
+        if wrote { try spool.syncNew() }  // before the commit counts them delivered
+        return (planned + decided).map(\.1.key) + alreadyThere
     }
 
-    /// What a reader sees of an item; a change means the story changed.
+    /// What the feed says of an item; a change means the story changed. Made from
+    /// the feed's own fields, not from `contentText`, whose cleaning depends on the
+    /// other items of the document (boilerplate found in two of them).
     static func contentHash(_ item: Item) -> String {
         var h = SHA256()
-        for part in [item.title, item.url, item.summary, item.contentHTML ?? item.contentText] {
+        for part in [item.title, item.url, item.summary, item.contentHTML] {
             h.update(part ?? "")
             h.update([0])
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the deduplicator decided about an item (the `dedup` object of SPEC section 4).
 public struct DedupRecord: Sendable, Hashable, Codable {
     public enum Status: String, Sendable, Codable {
@@ -25,6 +27,15 @@ public struct DedupRecord: Sendable, Hashable, Codable {
         self.duplicateOf = duplicateOf
         self.similarity = similarity
         self.method = method
+    }
+
+    /// As stored: compact JSON.
+    public var json: String {
+        (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public static func decode(_ json: String?) -> DedupRecord? {
+        json.flatMap { try? JSONDecoder().decode(DedupRecord.self, from: Data($0.utf8)) }
     }
 
     /// An item that is its own cluster's original.

@@ -53,10 +53,14 @@ public struct ParsedFeed: Sendable, Hashable {
     public var items: [Item]
     /// What was wrong with the document, if anything; the items are what could be recovered.
     public var problems: [String]
+    /// Paragraphs that recur across the document's items (an author bio, a
+    /// newsletter line): the feed's boilerplate, already taken out of `contentText`.
+    public var boilerplate: [String]
 
-    public init(feed: FeedInfo, items: [Item], problems: [String] = []) {
+    public init(feed: FeedInfo, items: [Item], problems: [String] = [], boilerplate: [String] = []) {
         self.feed = feed
         self.items = items
         self.problems = problems
+        self.boilerplate = boilerplate
     }
 }

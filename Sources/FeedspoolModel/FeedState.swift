@@ -55,8 +55,11 @@ public struct KnownItem: Sendable, Hashable {
     public var fileName: String
     /// False while only the intent to deliver is recorded (a crash may have come between).
     public var delivered: Bool
+    /// The dedup decision made when it was first seen (nil for items from before dedup existed).
+    public var dedup: DedupRecord?
 
-    public init(key: String, itemID: String, contentHash: String, fileName: String, delivered: Bool) {
+    public init(key: String, itemID: String, contentHash: String, fileName: String, delivered: Bool, dedup: DedupRecord? = nil) {
+        self.dedup = dedup
         self.key = key
         self.itemID = itemID
         self.contentHash = contentHash

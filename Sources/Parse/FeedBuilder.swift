@@ -559,6 +559,7 @@ final class FeedBuilder: SAXDelegate {
         case .text: return t.trimmed
         case .html, .xhtml:
             var bytes = t.bytes
+            if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
             return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text
         }
     }

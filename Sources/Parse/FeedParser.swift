@@ -112,7 +112,8 @@ public final class FeedParser {
             guard let (info, drafts) = JSONFeedReader.read(held, baseURL: options.baseURL) else {
                 throw .notAFeed(reason: "JSON that is not a JSON Feed (no \"version\" of https://jsonfeed.org/version/1.x)")
             }
-            return ParsedFeed(feed: info, items: ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID))
+            let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
+            return ParsedFeed(feed: info, items: items, boilerplate: boilerplate)
         case .xml(let sax, var normalizer):
             normalizer.finish(into: &normalized)
             flush(sax)
@@ -126,9 +127,8 @@ public final class FeedParser {
             let info = builder.finishedFeed()
             var problems = normalizer.problems + sax.problems
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
-            return ParsedFeed(
-                feed: info, items: ItemAssembler.complete(builder.items, feed: info, feedID: options.feedID),
-                problems: problems)
+            let (items, boilerplate) = ItemAssembler.complete(builder.items, feed: info, feedID: options.feedID)
+            return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate)
         }
     }
 

@@ -6,14 +6,14 @@ import Foundation
 /// fallbacks applied, and stable keys and ids assigned.
 enum ItemAssembler {
     /// Completes items once the whole document is read: feed-level fallbacks, keys and ids.
-    static func complete(_ items: [Item], feed: FeedInfo, feedID: String) -> [Item] {
+    static func complete(_ items: [Item], feed: FeedInfo, feedID: String) -> (items: [Item], boilerplate: [String]) {
         var items = items
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
-        cleanStoryText(&items)
+        let boilerplate = cleanStoryText(&items)
         assignKeys(&items, feedID: feedID)
-        return items
+        return (items, boilerplate)
     }
 
     /// An item from its draft, as soon as the item's element ends, so that its raw
@@ -34,6 +34,7 @@ enum ItemAssembler {
             switch content.mode {
             case .html, .xhtml:
                 var bytes = content.bytes
+                if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
                 let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true)
                 item.contentHTML = TextBytes.trimmed(r.html).nilIfEmpty
                 item.contentText = r.text.nilIfEmpty
@@ -68,18 +69,27 @@ enum ItemAssembler {
     /// `content_text` without page junk and without paragraphs that recur across
     /// the document's items (boilerplate); an attribution line becomes the
     /// item's `source` (evidence `text`) unless a `<source>` element named one.
-    static func cleanStoryText(_ items: inout [Item]) {
-        let boilerplate = StoryText.recurringParagraphs(items.compactMap(\.contentText))
+    /// Returns the recurring paragraphs it removed.
+    @discardableResult
+    static func cleanStoryText(_ items: inout [Item]) -> [String] {
+        // Attribution first: "Originally published by X" recurs across a reprinter's
+        // items, and must become their source before recurring lines go.
         for i in items.indices {
             guard let text = items[i].contentText else { continue }
-            var kept = StoryText.split(text).filter { !boilerplate.contains($0) }
-            if kept.isEmpty { kept = StoryText.split(text) }  // never empty a story entirely
-            let cleaned = StoryText.clean(kept.joined(separator: "\n\n"))
+            let cleaned = StoryText.clean(text)
             items[i].contentText = cleaned.text.isEmpty ? nil : cleaned.text
             if items[i].source == nil, let name = cleaned.sourceName {
                 items[i].source = ItemSource(name: name, url: nil, evidence: .text)
             }
         }
+        let boilerplate = StoryText.recurringParagraphs(items.compactMap(\.contentText))
+        guard !boilerplate.isEmpty else { return [] }
+        for i in items.indices {
+            guard let text = items[i].contentText else { continue }
+            let kept = StoryText.split(text).filter { !boilerplate.contains($0) }
+            if !kept.isEmpty { items[i].contentText = kept.joined(separator: "\n\n") }  // never empty a story entirely
+        }
+        return boilerplate.sorted()
     }
 
     /// Plain text as HTML: escaped, one `<p>` per paragraph.
@@ -91,7 +101,8 @@ enum ItemAssembler {
     }
 
     /// Keys: the guid where it is unique in the document, else the link where
-    /// that is unique, else a hash of title, date and text (feeds that repeat one
+    /// that is unique, else a hash of title, date and the feed's text (not the
+    /// cleaned text, which depends on the document's other items) (feeds that repeat one
     /// guid for every item must not lose items). Items identical in all of these
     /// get `#2`, `#3`… by position, so nothing is lost and ids stay unique.
     private static func assignKeys(_ items: inout [Item], feedID: String) {
@@ -117,7 +128,7 @@ enum ItemAssembler {
             it.key = "link:" + l
         } else {
             var h = SHA256()
-            for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.contentText ?? it.summary] {
+            for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.summary, it.contentHTML] {
                 h.update(part ?? "")
                 h.update([0])
             }

@@ -8,7 +8,7 @@ import GRDB
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/wal.html>
 public final class SQLiteStore: Store {
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     public let path: String
 
     public init(path: String) throws(StoreError) {
@@ -116,13 +116,45 @@ public final class SQLiteStore: Store {
         m.registerMigration("v3-feed-due-index") { db in
             try db.execute(sql: "CREATE INDEX feed_due ON feed(next_due_at) WHERE configured = 1 AND gone = 0")
         }
+        m.registerMigration("v4-dedup") { db in
+            try db.execute(sql: """
+                ALTER TABLE item ADD COLUMN dedup TEXT;
+                CREATE TABLE dedup_entry (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    item_id TEXT NOT NULL,
+                    feed_id TEXT NOT NULL,
+                    first_seen REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    cluster TEXT NOT NULL,
+                    duplicate_of TEXT,
+                    similarity REAL,
+                    method TEXT,
+                    has_file INTEGER NOT NULL,
+                    words INTEGER NOT NULL,
+                    keys BLOB NOT NULL,
+                    exact_keys BLOB NOT NULL,
+                    sample BLOB NOT NULL,
+                    sample_whole INTEGER NOT NULL,
+                    joins TEXT
+                );
+                CREATE INDEX dedup_entry_item ON dedup_entry(item_id);
+                CREATE INDEX dedup_entry_seen ON dedup_entry(first_seen);
+                CREATE TABLE feed_paragraph (
+                    feed_id TEXT NOT NULL,
+                    hash INTEGER NOT NULL,
+                    items INTEGER NOT NULL,
+                    last_seen REAL NOT NULL,
+                    PRIMARY KEY (feed_id, hash)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }()
 
     // MARK: helpers
 
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction, mapping errors.
-    private func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try database.writeWithoutTransaction { db in
                 var value: T?
@@ -139,7 +171,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try database.read(body)
         } catch {
@@ -147,7 +179,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private static func failure(_ operation: String, _ error: any Error) -> StoreError {
+    static func failure(_ operation: String, _ error: any Error) -> StoreError {
         let reason = describe(error)
         if let e = error as? DatabaseError, [.SQLITE_FULL, .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY].contains(e.resultCode) {
             return .unavailable(path: "store", reason: reason)
@@ -537,25 +569,33 @@ public final class SQLiteStore: Store {
                 arguments: [feedID, Self.jsonList(keys)])
             {
                 let k = KnownItem(key: r["item_key"], itemID: r["item_id"], contentHash: r["content_hash"], fileName: r["file_name"],
-                                  delivered: r["delivered"])
+                                  delivered: r["delivered"], dedup: DedupRecord.decode(r["dedup"]))
                 out[k.key] = k
             }
             return out
         }
     }
 
-    public func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError) {
-        guard !items.isEmpty else { return }
+    public func recordIntents(feedID: String, now: Date, _ plan: (any DedupSession) throws -> DeliveryIntents) throws(StoreError) {
         try write("record intents") { db in
-            for i in items {
+            let intents = try plan(SQLiteDedupSession(db: db))
+            for i in intents.items {
                 try db.execute(
                     sql: """
-                        INSERT INTO item (feed_id, item_key, item_id, content_hash, file_name, delivered, first_seen_at)
-                        VALUES (?, ?, ?, ?, ?, 0, ?)
+                        INSERT INTO item (feed_id, item_key, item_id, content_hash, file_name, delivered, first_seen_at, dedup)
+                        VALUES (?, ?, ?, ?, ?, 0, ?, ?)
                         ON CONFLICT (feed_id, item_key) DO UPDATE SET content_hash = excluded.content_hash,
-                            file_name = excluded.file_name, delivered = 0
+                            file_name = excluded.file_name, delivered = 0, dedup = excluded.dedup
                         """,
-                    arguments: [feedID, i.key, i.itemID, i.contentHash, i.fileName, now.timeIntervalSince1970])
+                    arguments: [feedID, i.key, i.itemID, i.contentHash, i.fileName, now.timeIntervalSince1970, i.dedup?.json])
+            }
+            for (h, n) in intents.paragraphs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO feed_paragraph (feed_id, hash, items, last_seen) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (feed_id, hash) DO UPDATE SET items = items + excluded.items, last_seen = excluded.last_seen
+                        """,
+                    arguments: [feedID, h, n, now.timeIntervalSince1970])
             }
         }
     }
@@ -611,7 +651,7 @@ public final class SQLiteStore: Store {
     }
 
     /// A list bound as one JSON value and read with `json_each`, so no SQL is ever built from values.
-    private static func jsonList<T: Encodable>(_ values: [T]) -> String {
+    static func jsonList<T: Encodable>(_ values: [T]) -> String {
         (try? JSONEncoder().encode(values)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 }

@@ -104,8 +104,12 @@ public protocol Store: Sendable {
     /// What the store knows of these item keys of a feed.
     func knownItems(feedID: String, keys: [String]) throws(StoreError) -> [String: KnownItem]
 
-    /// Step 1: the items about to be written, with their planned file names.
-    func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError)
+    /// Step 1, one transaction: `plan` runs inside it, holding the lock that
+    /// serializes dedup decisions (it decides through the session it is given),
+    /// and returns the items about to be written, with their planned file names
+    /// and decisions, and the paragraph hashes of the feed's new items
+    /// (boilerplate history); all are recorded before the transaction commits.
+    func recordIntents(feedID: String, now: Date, _ plan: (any DedupSession) throws -> DeliveryIntents) throws(StoreError)
 
     /// Step 3, one transaction: the items are delivered, the feed's state is
     /// saved, the job is done.
@@ -114,8 +118,41 @@ public protocol Store: Sendable {
     /// A failed attempt, with the feed's state (error streak, next due time) in the same transaction.
     func failJob(_ jobID: Int64, owner: String, feed: FeedState, error: String, result: JobResult?, retryAt: Date, now: Date) throws(StoreError) -> JobState
 
+    // MARK: dedup
+
+    /// Which of these paragraph hashes are boilerplate: an earlier item of this feed
+    /// had it, or two items of any one feed did (a reprinter's bio that a reprint
+    /// of the reprint carries along).
+    func knownParagraphs(feedID: String, hashes: [Int64]) throws(StoreError) -> Set<Int64>
+    /// Forgets index entries and paragraph history first seen before `before` (the dedup window); returns entries removed.
+    func pruneDedup(before: Date) throws(StoreError) -> Int
+    func dedupStats() throws(StoreError) -> DedupStats
+    /// The index entry of an item and its details, for `dedup explain`.
+    func dedupEntry(itemID: String) throws(StoreError) -> (DedupEntry, DedupDetails)?
+    /// The spool file name last planned for an item id (nil for none or a dropped copy).
+    func fileName(itemID: String) throws(StoreError) -> String?
+
     // MARK: daemons
 
     func beat(host: String, pid: Int32, startedAt: Date, now: Date) throws(StoreError)
     func endHeartbeat(host: String, pid: Int32) throws(StoreError)
+}
+
+/// What step 1 of delivery records.
+public struct DeliveryIntents: Sendable {
+    public var items: [KnownItem]
+    /// Hashes of the new items' paragraphs, with how many items had each.
+    public var paragraphs: [Int64: Int]
+
+    public init(items: [KnownItem], paragraphs: [Int64: Int] = [:]) {
+        self.items = items
+        self.paragraphs = paragraphs
+    }
+}
+
+extension Store {
+    /// Step 1 without dedup decisions (tests, tools).
+    public func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError) {
+        try recordIntents(feedID: feedID, now: now) { _ in DeliveryIntents(items: items) }
+    }
 }

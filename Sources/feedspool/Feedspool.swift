@@ -7,7 +7,7 @@ struct Feedspool: ParsableCommand {
         abstract: "Polls RSS and Atom feeds and spools every new story as one JSON file.",
         subcommands: [
             RunCommand.self, FetchCommand.self, QueueCommand.self, FeedsCommand.self, StatusCommand.self, ParseCommand.self,
-            ConfigCommand.self, OPMLCommand.self,
+            ConfigCommand.self, OPMLCommand.self, DedupCommand.self,
         ])
 }
 

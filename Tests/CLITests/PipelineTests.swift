@@ -168,10 +168,13 @@ private struct Workspace {
     func aFullDiskFailsTheJobAndTheItemsArriveOnceThereIsSpace() throws {
         let w = try Workspace(feeds: 1, items: 40)
         defer { w.remove() }
-        // Stories of about 4 KiB each: 160 KiB in all, more than the spool holds.
-        let big = String(repeating: "Long text of a long story. ", count: 150)
+        // Stories of about 4 KiB each: 160 KiB in all, more than the spool holds. Each
+        // its own words, so that copy detection does not (rightly) drop them as copies.
         var xml = "<rss version=\"2.0\"><channel><title>Big</title>"
-        for k in 0..<40 { xml += "<item><title>S\(k)</title><guid>big-\(k)</guid><description>\(big)\(k)</description></item>" }
+        for k in 0..<40 {
+            let big = (0..<500).map { "w\((k * 1000 + $0) * 7919 % 99991)" }.joined(separator: " ")
+            xml += "<item><title>S\(k)</title><guid>big-\(k)</guid><description>\(big)</description></item>"
+        }
         try Data((xml + "</channel></rss>").utf8).write(to: w.dir.appendingPathComponent("feeds/f0.xml"))
         let spool = w.dir.appendingPathComponent("spool")
         try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)

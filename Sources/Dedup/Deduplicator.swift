@@ -1,0 +1,289 @@
+import FeedspoolModel
+import Foundation
+import Synchronization
+
+/// How copies are judged (config.json's `dedup`).
+public struct DedupPolicy: Sendable, Hashable {
+    /// Estimated containment of the shorter text in the longer at or above which
+    /// two texts are copies.
+    public var threshold: Double
+    /// How long an item can be the original of later copies, counted from when it was first seen.
+    public var window: TimeInterval
+    /// Copies get no spool file (`drop`) or a marked one (`mark`).
+    public var dropCopies: Bool
+
+    public init(threshold: Double = 0.8, window: TimeInterval = 14 * 86400, dropCopies: Bool = true) {
+        self.threshold = threshold
+        self.window = window
+        self.dropCopies = dropCopies
+    }
+}
+
+/// A new item waiting for its decision.
+public struct DedupCandidate: Sendable {
+    public var itemID: String
+    public var feedID: String
+    public var fingerprint: Fingerprint
+    public var exactKeys: [ExactKeys.Key]
+
+    public init(itemID: String, feedID: String, guid: String?, url: String?, text: String) {
+        self.itemID = itemID
+        self.feedID = feedID
+        fingerprint = Fingerprint(text: text)
+        exactKeys = ExactKeys.of(guid: guid, url: url, fingerprint: fingerprint)
+    }
+}
+
+/// The decision for one item.
+public struct DedupDecision: Sendable, Hashable {
+    public var record: DedupRecord
+    /// False for a copy under `drop`: the store records it, the spool gets no file.
+    public var writesFile: Bool
+    /// Why, in words (for logs and `dedup explain`).
+    public var reason: String
+    /// Other clusters this copy showed to be the same story (they merge into `record.cluster`).
+    public var joins: [String]
+}
+
+/// Decides, for each new item, whether it copies an item seen within the
+/// window (DESIGN: Dedup). Keeps an in-memory index of every entry's keys,
+/// which is a cache of the store's `dedup_entry` rows: each round first
+/// catches up on rows other processes added, and runs inside the store's
+/// serialized session, so decisions are serialized across threads and processes.
+public final class Deduplicator: Sendable {
+    public let policy: DedupPolicy
+    private let state = Mutex(MemoryIndex())
+
+    public init(policy: DedupPolicy) {
+        self.policy = policy
+    }
+
+    /// Decides `items` in order (a copy later in the list can match one earlier),
+    /// adding each to the index through `session`.
+    public func decide(_ items: [DedupCandidate], session: any DedupSession, now: Date) throws -> [DedupDecision] {
+        try state.withLock { index in
+            do {
+                return try decide(items, index: &index, session: session, now: now)
+            } catch {
+                index = MemoryIndex()  // the transaction will not commit: reload from the store next time
+                throw error
+            }
+        }
+    }
+
+    /// Forgets the in-memory index (after a failed commit); the next round reloads it from the store.
+    public func invalidate() {
+        state.withLock { $0 = MemoryIndex() }
+    }
+
+    /// Entries and bytes the in-memory index holds now (for stats and benchmarks).
+    public var memoryFootprint: (entries: Int, bytes: Int) {
+        state.withLock { ($0.live, $0.bytes) }
+    }
+
+    private func decide(_ items: [DedupCandidate], index: inout MemoryIndex, session: any DedupSession, now: Date) throws -> [DedupDecision] {
+        let since = now.addingTimeInterval(-policy.window)
+        let horizon = MemoryIndex.seconds(since)
+        for e in try session.entries(after: index.lastSeq, since: since) { index.add(e) }
+        index.compactIfStale(horizon: horizon)
+        var decisions: [DedupDecision] = []
+        decisions.reserveCapacity(items.count)
+        for item in items {
+            let me = ItemRef(item.itemID)
+            let decision = try decideOne(item, me: me, index: index, session: session, horizon: horizon)
+            let fp = item.fingerprint
+            let entry = DedupEntry(
+                itemID: item.itemID, feedID: item.feedID, firstSeen: now, record: decision.record, hasFile: decision.writesFile,
+                words: fp.words, keys: item.exactKeys.map(\.value) + fp.nearKeys, joins: decision.joins)
+            var stored = entry
+            stored.seq = try session.insert(
+                entry, details: DedupDetails(exactKeys: item.exactKeys.map(\.value), sample: fp.sample.hashes, sampleIsWhole: fp.sample.isWhole))
+            index.add(stored)
+            decisions.append(decision)
+        }
+        return decisions
+    }
+
+    private func decideOne(_ item: DedupCandidate, me: ItemRef, index: MemoryIndex, session: any DedupSession, horizon: UInt32) throws
+        -> DedupDecision
+    {
+        let fp = item.fingerprint
+        var exact: [(ExactKeys.Key, Int)] = []
+        var scratch: [Int] = []
+        for key in item.exactKeys {
+            scratch.removeAll(keepingCapacity: true)
+            index.table.lookup(key.value, into: &scratch)
+            for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me { exact.append((key, o)) }
+        }
+        var near = Set<Int>()
+        if fp.words >= Fingerprint.minimumWords {
+            for key in fp.nearKeys {
+                scratch.removeAll(keepingCapacity: true)
+                index.table.lookup(key, into: &scratch)
+                for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me
+                    && Int(index.entries[o].words) >= Fingerprint.minimumWords
+                {
+                    near.insert(o)
+                }
+            }
+        }
+        let ordinals = Set(exact.map(\.1)).union(near)
+        guard !ordinals.isEmpty else { return original(me, reason: "no earlier item shares a key") }
+        let details = try session.details(ordinals.map { index.entries[$0].seq })
+
+        // Every verified match: exact keys (confirmed on the full 64-bit key), and
+        // near copies that contain enough of the shorter text.
+        var matches: [Match] = []
+        for (key, o) in exact where details[index.entries[o].seq]?.exactKeys.contains(key.value) == true {
+            matches.append(Match(ordinal: o, method: key.method, similarity: 1))
+        }
+        var closest = 0.0
+        for o in near.sorted() {
+            guard let d = details[index.entries[o].seq],
+                let c = ShingleSample.compare(fp.sample, ShingleSample(hashes: d.sample, isWhole: d.sampleIsWhole))
+            else { continue }
+            closest = max(closest, c.containment)
+            if c.containment >= policy.threshold {
+                matches.append(Match(ordinal: o, method: .nearDuplicate, similarity: (c.containment * 1000).rounded() / 1000))
+            }
+        }
+        guard !matches.isEmpty else {
+            return original(
+                me, reason: "\(near.count) near candidate(s); the closest contains \(Self.percent(closest)) of the shorter text, below the threshold \(Self.percent(policy.threshold))")
+        }
+        // What it copies: an exact key first (guid, URL, text), else the closest near copy; earliest on ties.
+        let rank: (Match) -> (Int, Double, Int64) = { m in
+            ([DedupRecord.Method.guid, .url, .contentHash, .nearDuplicate].firstIndex(of: m.method)!, -m.similarity, index.entries[m.ordinal].seq)
+        }
+        let primary = matches.min { rank($0) < rank($1) }!
+        // Its story: the cluster of the earliest match. When the matches span several
+        // clusters (an original arriving after two copies that did not match each
+        // other), this item joins them, and later items see one cluster.
+        let earliest = matches.min { index.entries[$0.ordinal].seq < index.entries[$1.ordinal].seq }!
+        let cluster = index.root(index.entries[earliest.ordinal].cluster)
+        let joined = Set(matches.map { index.root(index.entries[$0.ordinal].cluster) }).subtracting([cluster])
+        let e = index.entries[primary.ordinal]
+        let reason =
+            primary.method == .nearDuplicate
+            ? "contains \(Self.percent(primary.similarity)) of the shorter text (threshold \(Self.percent(policy.threshold)))"
+            : "same \(Self.describe(primary.method))"
+        // `duplicate_of` names a delivered item: the match if it has a file, else its cluster's original.
+        let target = e.hasFile ? e.item : cluster
+        return DedupDecision(
+            record: DedupRecord(
+                status: .duplicate, cluster: cluster.hex, duplicateOf: target.hex, similarity: primary.similarity, method: primary.method),
+            writesFile: !policy.dropCopies, reason: reason, joins: joined.map(\.hex).sorted())
+    }
+
+    private struct Match {
+        var ordinal: Int
+        var method: DedupRecord.Method
+        var similarity: Double
+    }
+
+    static func percent(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
+
+    private func original(_ me: ItemRef, reason: String) -> DedupDecision {
+        DedupDecision(record: .original(me.hex), writesFile: true, reason: reason, joins: [])
+    }
+
+    static func describe(_ m: DedupRecord.Method) -> String {
+        switch m {
+        case .guid: return "guid"
+        case .url: return "canonical URL"
+        case .contentHash: return "normalized text"
+        case .nearDuplicate: return "near-duplicate text"
+        }
+    }
+}
+
+/// A 32-hex-digit item id in 16 bytes.
+struct ItemRef: Hashable, Sendable {
+    var hi: UInt64
+    var lo: UInt64
+
+    init(_ hex: String) {
+        let u = Array(hex.utf8)
+        if u.count == 32, let h = UInt64(String(decoding: u[0..<16], as: UTF8.self), radix: 16),
+            let l = UInt64(String(decoding: u[16..<32], as: UTF8.self), radix: 16)
+        {
+            hi = h
+            lo = l
+        } else {  // not one of our ids: keep a stable hash of it (never expected)
+            hi = StableHash.string(hex, tag: 0xFE)
+            lo = StableHash.string(hex, tag: 0xFF)
+        }
+    }
+
+    var hex: String {
+        func h(_ v: UInt64) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - s.count) + s
+        }
+        return h(hi) + h(lo)
+    }
+}
+
+/// The in-memory side of the index: entry metadata and the key table.
+struct MemoryIndex: Sendable {
+    struct Entry: Sendable {
+        var seq: Int64
+        var item: ItemRef
+        var cluster: ItemRef
+        /// Unix seconds; 0 for an entry that no longer counts.
+        var firstSeen: UInt32
+        var words: UInt32
+        var hasFile: Bool
+    }
+
+    var table = KeyTable()
+    var entries: [Entry] = []
+    /// Clusters merged into another (by a copy that matched both); follow to the root.
+    var merged: [ItemRef: ItemRef] = [:]
+    var lastSeq: Int64 = 0
+    var live = 0
+
+    static func seconds(_ d: Date) -> UInt32 { UInt32(clamping: Int64(max(1, d.timeIntervalSince1970))) }
+
+    @inline(__always) func isLive(_ o: Int, horizon: UInt32) -> Bool { entries[o].firstSeen >= horizon }
+
+    func root(_ c: ItemRef) -> ItemRef {
+        var c = c
+        while let next = merged[c] { c = next }
+        return c
+    }
+
+    mutating func add(_ e: DedupEntry) {
+        let ordinal = entries.count
+        entries.append(
+            Entry(
+                seq: e.seq, item: ItemRef(e.itemID), cluster: ItemRef(e.record.cluster), firstSeen: Self.seconds(e.firstSeen),
+                words: UInt32(clamping: e.words), hasFile: e.hasFile))
+        for k in Set(e.keys) { table.insert(k, ordinal: ordinal) }
+        let into = root(ItemRef(e.record.cluster))
+        for j in e.joins {
+            let r = root(ItemRef(j))
+            if r != into { merged[r] = into }
+        }
+        lastSeq = max(lastSeq, e.seq)
+        live += 1
+    }
+
+    /// Drops entries older than the window once they are most of the table.
+    mutating func compactIfStale(horizon: UInt32) {
+        let stale = entries.reduce(0) { $0 + ($1.firstSeen < horizon ? 1 : 0) }
+        live = entries.count - stale
+        guard stale > 1024, stale * 2 > entries.count else { return }
+        var renumber = [Int](repeating: -1, count: entries.count)
+        var kept: [Entry] = []
+        kept.reserveCapacity(live)
+        for (o, e) in entries.enumerated() where e.firstSeen >= horizon {
+            renumber[o] = kept.count
+            kept.append(e)
+        }
+        entries = kept
+        table.rebuild { renumber[$0] >= 0 ? renumber[$0] : nil }
+    }
+
+    var bytes: Int { table.bytes + entries.capacity * MemoryLayout<Entry>.stride }
+}

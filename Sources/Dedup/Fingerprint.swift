@@ -1,0 +1,170 @@
+import FeedspoolModel
+
+/// What copy detection keeps of one story's text: its size, the keys under
+/// which the index finds candidates, and a sample of its shingles from which
+/// containment is estimated. Built from the cleaned `content_text` (no title:
+/// reprints retitle).
+public struct Fingerprint: Sendable, Hashable {
+    /// Words in the text.
+    public var words: Int
+    /// Distinct shingles (runs of `Fingerprint.shingleWords` words).
+    public var shingles: Int
+    /// A hash of the whole normalized text (the `content-hash` key), when long enough to mean anything.
+    public var textKey: UInt64?
+    /// Keys that make candidates: LSH bands of the MinHash signature, and the
+    /// openings of the first paragraphs (so that an excerpt finds its full text).
+    public var nearKeys: [UInt64]
+    public var sample: ShingleSample
+
+    /// Words per shingle.
+    public static let shingleWords = 4
+    /// MinHash signature length, and its LSH banding (bands × rows = length).
+    public static let signatureLength = 64
+    public static let bands = 16
+    /// Paragraph openings indexed, and their length in words.
+    public static let leadParagraphs = 3
+    public static let leadWords = 8
+    /// Texts shorter than this many words are never near copies nor content-hash copies
+    /// (one-line items of one template must stay apart).
+    public static let minimumWords = 25
+
+    public init(text: String) {
+        let paragraphs = Words.paragraphs(text)
+        var all: [UInt64] = []
+        all.reserveCapacity(paragraphs.reduce(0) { $0 + $1.count })
+        for p in paragraphs { all.append(contentsOf: p) }
+        words = all.count
+
+        var textHash: UInt64 = 0x5EED
+        for w in all { textHash = StableHash.combine(textHash, w) }
+        textKey = all.count >= Self.minimumWords ? StableHash.combine(textHash, UInt64(KeyKind.text.rawValue)) : nil
+
+        let shingleSet = Self.shingles(all)
+        shingles = shingleSet.count
+        sample = ShingleSample(shingles: shingleSet)
+
+        var keys: [UInt64] = []
+        if !shingleSet.isEmpty {
+            keys.append(contentsOf: Self.bandKeys(Self.minHash(shingleSet)))
+        }
+        var leads = 0
+        for p in paragraphs where p.count >= Self.leadWords && leads < Self.leadParagraphs {
+            var h = UInt64(KeyKind.lead.rawValue)
+            for w in p.prefix(Self.leadWords) { h = StableHash.combine(h, w) }
+            if !keys.contains(h) { keys.append(h) }
+            leads += 1
+        }
+        nearKeys = keys
+    }
+
+    /// Every shingle of a text (for exact comparisons).
+    static func shingleSet(_ text: String) -> Set<UInt64> { shingles(Words.paragraphs(text).flatMap { $0 }) }
+
+    /// Shingles of a word sequence; a text shorter than one shingle is one shingle.
+    static func shingles(_ all: [UInt64]) -> Set<UInt64> {
+        let k = Self.shingleWords
+        var shingleSet = Set<UInt64>()
+        if all.count >= k {
+            shingleSet.reserveCapacity(all.count)
+            for i in 0...(all.count - k) {
+                var h = all[i]
+                for j in 1..<k { h = StableHash.combine(h, all[i + j]) }
+                shingleSet.insert(h)
+            }
+        } else if !all.isEmpty {
+            shingleSet.insert(all.reduce(0x51, StableHash.combine))
+        }
+        return shingleSet
+    }
+
+    /// Seeds of the signature's hash functions: odd multipliers for multiply-shift hashing.
+    private static let seeds: [(UInt64, UInt64)] = {
+        var state: UInt64 = 0x0F0E_ED5F_007E_ED00
+        return (0..<signatureLength).map { _ in
+            state = StableHash.mix(state)
+            let a = state | 1
+            state = StableHash.mix(state)
+            return (a, state)
+        }
+    }()
+
+    static func minHash(_ shingles: Set<UInt64>) -> [UInt32] {
+        var sig = [UInt32](repeating: .max, count: signatureLength)
+        seeds.withUnsafeBufferPointer { seeds in
+            sig.withUnsafeMutableBufferPointer { sig in
+                for s in shingles {
+                    for i in 0..<signatureLength {
+                        let v = UInt32(truncatingIfNeeded: (seeds[i].0 &* s &+ seeds[i].1) >> 32)
+                        if v < sig[i] { sig[i] = v }
+                    }
+                }
+            }
+        }
+        return sig
+    }
+
+    static func bandKeys(_ sig: [UInt32]) -> [UInt64] {
+        let rows = signatureLength / bands
+        return (0..<bands).map { b in
+            var h = StableHash.mix(UInt64(KeyKind.band.rawValue) << 56 | UInt64(b))
+            for r in 0..<rows { h = StableHash.combine(h, UInt64(sig[b * rows + r])) }
+            return h
+        }
+    }
+}
+
+/// Shingles of a text, sampled by hash value so that two samples compare like
+/// the sets they come from: a text with few shingles keeps all of them, a
+/// longer one keeps those whose hash falls in the first quarter of the range.
+/// Containment estimated from two such samples is unbiased, and exact when both are whole.
+public struct ShingleSample: Sendable, Hashable {
+    /// Sorted 32-bit shingle hashes.
+    public var hashes: [UInt32]
+    /// Whether `hashes` holds every shingle (short texts) or only the sampled quarter.
+    public var isWhole: Bool
+
+    /// Texts with fewer shingles than this keep them all.
+    public static let wholeBelow = 128
+
+    public init(hashes: [UInt32], isWhole: Bool) {
+        self.hashes = hashes
+        self.isWhole = isWhole
+    }
+
+    init(shingles: Set<UInt64>) {
+        let all = Set(shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+        if all.count < Self.wholeBelow {
+            hashes = all.sorted()
+            isWhole = true
+        } else {
+            hashes = all.filter(Self.sampled).sorted()
+            isWhole = false
+        }
+    }
+
+    @inline(__always) static func sampled(_ h: UInt32) -> Bool { h < 1 << 30 }
+
+    /// The sampled quarter, whatever this sample holds.
+    var quarter: [UInt32] { isWhole ? hashes.filter(Self.sampled) : hashes }
+
+    /// Estimated share of the smaller text's shingles found in the larger one,
+    /// and of the union (resemblance). `nil` when the samples are too thin to say.
+    public static func compare(_ a: ShingleSample, _ b: ShingleSample) -> (containment: Double, resemblance: Double)? {
+        let (x, y) = a.isWhole && b.isWhole ? (a.hashes, b.hashes) : (a.quarter, b.quarter)
+        guard !x.isEmpty, !y.isEmpty else { return nil }
+        var i = 0, j = 0, common = 0
+        while i < x.count, j < y.count {
+            if x[i] == y[j] {
+                common += 1
+                i += 1
+                j += 1
+            } else if x[i] < y[j] {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        let smaller = min(x.count, y.count)
+        return (Double(common) / Double(smaller), Double(common) / Double(x.count + y.count - common))
+    }
+}

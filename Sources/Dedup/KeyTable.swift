@@ -1,0 +1,74 @@
+/// A compact multimap from 64-bit keys to entry numbers: open addressing with
+/// linear probing, one `UInt64` per slot (the key's top 36 bits and the entry
+/// number + 1 in the low 28). Lossy on purpose: a match is only a candidate,
+/// which the caller verifies against the store, so 36 bits are plenty and an
+/// entry costs about 11 bytes per key at the table's load.
+struct KeyTable {
+    private(set) var slots: [UInt64]
+    private(set) var count = 0
+    private var shift: UInt64
+
+    static let ordinalBits: UInt64 = 28
+    static let maxOrdinal = Int(1 << ordinalBits) - 2
+    private static let ordinalMask: UInt64 = (1 << ordinalBits) - 1
+
+    init(capacity: Int = 1024) {
+        var size = 1024
+        while Double(size) * 0.7 < Double(capacity) { size <<= 1 }
+        slots = [UInt64](repeating: 0, count: size)
+        shift = UInt64(64 - size.trailingZeroBitCount)
+    }
+
+    @inline(__always) private static func tag(_ key: UInt64) -> UInt64 { key >> ordinalBits }
+
+    @inline(__always) private func start(_ tag: UInt64) -> Int { Int(truncatingIfNeeded: (tag &* 0x9E37_79B9_7F4A_7C15) >> shift) }
+
+    mutating func insert(_ key: UInt64, ordinal: Int) {
+        precondition(ordinal <= Self.maxOrdinal, "dedup index: more than \(Self.maxOrdinal) entries")
+        if Double(count + 1) > Double(slots.count) * 0.7 { grow() }
+        place(Self.tag(key) << Self.ordinalBits | UInt64(ordinal + 1))
+        count += 1
+    }
+
+    private mutating func place(_ slot: UInt64) {
+        let mask = slots.count - 1
+        var i = start(slot >> Self.ordinalBits)
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = slot
+    }
+
+    /// Entry numbers filed under `key` (and, rarely, under a key with the same top bits).
+    func lookup(_ key: UInt64, into out: inout [Int]) {
+        let t = Self.tag(key)
+        let mask = slots.count - 1
+        var i = start(t)
+        while true {
+            let s = slots[i]
+            if s == 0 { return }
+            if s >> Self.ordinalBits == t { out.append(Int(s & Self.ordinalMask) - 1) }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        shift -= 1
+        for s in old where s != 0 { place(s) }
+    }
+
+    /// Keeps only the slots whose entry `renumber` maps to a new number (nil: drop it).
+    mutating func rebuild(_ renumber: (Int) -> Int?) {
+        let old = slots
+        var kept: [UInt64] = []
+        kept.reserveCapacity(count)
+        for s in old where s != 0 {
+            if let n = renumber(Int(s & Self.ordinalMask) - 1) { kept.append((s >> Self.ordinalBits) << Self.ordinalBits | UInt64(n + 1)) }
+        }
+        self = KeyTable(capacity: kept.count)
+        for s in kept { place(s) }
+        count = kept.count
+    }
+
+    var bytes: Int { slots.count * 8 }
+}

@@ -1,0 +1,153 @@
+import FeedspoolModel
+import Foundation
+import GRDB
+
+/// The dedup index rows inside one `recordIntents` transaction (which holds
+/// SQLite's write lock, so rounds from other processes wait for it).
+struct SQLiteDedupSession: DedupSession {
+    let db: Database
+
+    func entries(after seq: Int64, since: Date) throws -> [DedupEntry] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
+                FROM dedup_entry WHERE seq > ? AND first_seen >= ? ORDER BY seq
+                """,
+            arguments: [seq, since.timeIntervalSince1970]
+        ).map(Self.entry)
+    }
+
+    func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails] {
+        guard !seqs.isEmpty else { return [:] }
+        var out: [Int64: DedupDetails] = [:]
+        for r in try Row.fetchAll(
+            db, sql: "SELECT seq, exact_keys, sample, sample_whole FROM dedup_entry WHERE seq IN (SELECT value FROM json_each(?))",
+            arguments: [SQLiteStore.jsonList(seqs)])
+        {
+            out[r["seq"]] = Self.details(r)
+        }
+        return out
+    }
+
+    func insert(_ e: DedupEntry, details d: DedupDetails) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO dedup_entry (item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
+                    words, keys, exact_keys, sample, sample_whole, joins)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                e.itemID, e.feedID, e.firstSeen.timeIntervalSince1970, e.record.status.rawValue, e.record.cluster, e.record.duplicateOf,
+                e.record.similarity, e.record.method?.rawValue, e.hasFile, e.words, Blob.pack(e.keys), Blob.pack(d.exactKeys),
+                Blob.pack(d.sample), d.sampleIsWhole, e.joins.isEmpty ? nil : e.joins.joined(separator: ","),
+            ])
+        return db.lastInsertedRowID
+    }
+
+    static func entry(_ r: Row) -> DedupEntry {
+        DedupEntry(
+            seq: r["seq"], itemID: r["item_id"], feedID: r["feed_id"], firstSeen: Date(timeIntervalSince1970: r["first_seen"]),
+            record: DedupRecord(
+                status: DedupRecord.Status(rawValue: r["status"]) ?? .original, cluster: r["cluster"], duplicateOf: r["duplicate_of"],
+                similarity: r["similarity"], method: (r["method"] as String?).flatMap(DedupRecord.Method.init(rawValue:))),
+            hasFile: r["has_file"], words: r["words"], keys: Blob.unpack(r["keys"]),
+            joins: (r["joins"] as String?)?.split(separator: ",").map(String.init) ?? [])
+    }
+
+    static func details(_ r: Row) -> DedupDetails {
+        DedupDetails(exactKeys: Blob.unpack(r["exact_keys"]), sample: Blob.unpack(r["sample"]), sampleIsWhole: r["sample_whole"])
+    }
+}
+
+/// Fixed-width integers as little-endian bytes, the index's compact columns.
+enum Blob {
+    static func pack<T: FixedWidthInteger>(_ values: [T]) -> Data {
+        var d = Data(capacity: values.count * MemoryLayout<T>.size)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    static func unpack<T: FixedWidthInteger>(_ data: Data?) -> [T] {
+        guard let data else { return [] }
+        let size = MemoryLayout<T>.size
+        var out: [T] = []
+        out.reserveCapacity(data.count / size)
+        data.withUnsafeBytes { raw in
+            var i = 0
+            while i + size <= raw.count {
+                out.append(T(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: T.self)))
+                i += size
+            }
+        }
+        return out
+    }
+}
+
+extension SQLiteStore {
+    public func knownParagraphs(feedID: String, hashes: [Int64]) throws(StoreError) -> Set<Int64> {
+        guard !hashes.isEmpty else { return [] }
+        return try read("read paragraph history") { db in
+            Set(
+                try Int64.fetchAll(
+                    db, sql: """
+                        SELECT DISTINCT hash FROM feed_paragraph
+                        WHERE hash IN (SELECT value FROM json_each(?)) AND (feed_id = ? OR items >= 2)
+                        """,
+                    arguments: [Self.jsonList(hashes), feedID]))
+        }
+    }
+
+    public func pruneDedup(before: Date) throws(StoreError) -> Int {
+        try write("prune dedup index") { db in
+            try db.execute(sql: "DELETE FROM dedup_entry WHERE first_seen < ?", arguments: [before.timeIntervalSince1970])
+            let removed = db.changesCount
+            try db.execute(sql: "DELETE FROM feed_paragraph WHERE last_seen < ?", arguments: [before.timeIntervalSince1970])
+            return removed
+        }
+    }
+
+    public func dedupStats() throws(StoreError) -> DedupStats {
+        try read("dedup stats") { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS n, MIN(first_seen) AS oldest,
+                        COALESCE(SUM(LENGTH(keys) + LENGTH(exact_keys) + LENGTH(sample) + LENGTH(item_id) + LENGTH(cluster)
+                            + COALESCE(LENGTH(duplicate_of), 0) + LENGTH(feed_id) + 48), 0) AS bytes
+                    FROM dedup_entry
+                    """)!
+            var methods: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT method, COUNT(*) AS n FROM dedup_entry WHERE status = 'duplicate' GROUP BY method") {
+                methods[r["method"] ?? "?"] = r["n"]
+            }
+            let feeds = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT feed_id, COUNT(*) AS n, SUM(status = 'duplicate') AS copies FROM dedup_entry
+                    GROUP BY feed_id ORDER BY copies * 1.0 / COUNT(*) DESC, feed_id
+                    """
+            ).map { DedupStats.FeedRate(feedID: $0["feed_id"], items: $0["n"], copies: $0["copies"]) }
+            let oldest: Double? = row["oldest"]
+            return DedupStats(
+                entries: row["n"], oldest: oldest.map(Date.init(timeIntervalSince1970:)), indexBytes: row["bytes"], copiesByMethod: methods,
+                feeds: feeds)
+        }
+    }
+
+    public func dedupEntry(itemID: String) throws(StoreError) -> (DedupEntry, DedupDetails)? {
+        try read("read dedup entry") { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM dedup_entry WHERE item_id = ? ORDER BY seq DESC LIMIT 1", arguments: [itemID]).map {
+                (SQLiteDedupSession.entry($0), SQLiteDedupSession.details($0))
+            }
+        }
+    }
+
+    public func fileName(itemID: String) throws(StoreError) -> String? {
+        try read("read item") { db in
+            try String.fetchOne(
+                db, sql: "SELECT file_name FROM item WHERE item_id = ? AND file_name != '' ORDER BY first_seen_at DESC LIMIT 1",
+                arguments: [itemID])
+        }
+    }
+}

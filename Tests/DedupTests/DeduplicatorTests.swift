@@ -1,0 +1,227 @@
+import Dedup
+import FeedspoolModel
+import Foundation
+import Store
+import Testing
+
+@Suite struct FingerprintTests {
+    @Test func quoteDashCaseAndSpellingDoNotMatter() {
+        let a = Fingerprint(text: "The organisation’s “centre” — said: Colour is LABOUR's favour, analysed.")
+        let b = Fingerprint(text: "the organization's \"center\" - said color is labor's favor, analyzed")
+        #expect(a.sample == b.sample)
+        #expect(a.words == b.words)
+    }
+
+    @Test func aReprintContainsTheOriginal() throws {
+        let c = try #require(ShingleSample.compare(Fingerprint(text: Stories.original).sample, Fingerprint(text: Stories.reprint).sample))
+        #expect(c.containment > 0.9)
+    }
+
+    @Test func anExcerptIsContainedInItsFullText() throws {
+        let c = try #require(ShingleSample.compare(Fingerprint(text: Stories.excerpt).sample, Fingerprint(text: Stories.original).sample))
+        #expect(c.containment == 1)
+        #expect(c.resemblance < 0.5)
+    }
+
+    @Test func anotherReportOfTheEventIsNot() throws {
+        let c = try #require(ShingleSample.compare(Fingerprint(text: Stories.otherReport).sample, Fingerprint(text: Stories.original).sample))
+        #expect(c.containment < 0.2)
+    }
+
+    @Test func stableAcrossRuns() {
+        // Stored keys must never depend on the process (no Swift Hasher): a fixed input, a fixed key.
+        let f = Fingerprint(text: Stories.original)
+        #expect(f.textKey == Fingerprint(text: Stories.original).textKey)
+        #expect(f.nearKeys.count == Fingerprint.bands + Fingerprint.leadParagraphs)
+    }
+
+    @Test func pinnedKeys() {
+        // Pinned values: if this fails, the hashing changed and every stored index would be stale.
+        let f = Fingerprint(text: "one two three four five")
+        #expect(f.words == 5)
+        #expect(f.shingles == 2)
+        #expect(f.sample.hashes == Fingerprint(text: "ONE two, three; four -- five").sample.hashes)
+        #expect(f.sample.hashes == [1_807_974_234, 3_080_216_830])
+        #expect(Fingerprint(text: Stories.original).textKey == 11_368_224_355_783_959_855)
+    }
+
+    @Test func shortTextsGetNoTextKey() {
+        #expect(Fingerprint(text: Stories.short).textKey == nil)
+        #expect(Fingerprint(text: Stories.original).textKey != nil)
+    }
+}
+
+/// The deduplicator against a real SQLite store in a temp folder.
+final class DedupStoreFixture {
+    let folder: URL
+    let store: SQLiteStore
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-dedup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: folder.appendingPathComponent("store.db").path)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
+
+    /// Decides one item in its own round, as a job with one new item would.
+    func decide(
+        _ dedup: Deduplicator, feed: String, id: String, guid: String? = nil, url: String? = nil, text: String,
+        at now: Date = Date(timeIntervalSince1970: 1_700_000_000)
+    ) throws -> DedupDecision {
+        var decision: DedupDecision?
+        try store.recordIntents(feedID: feed, now: now) { session in
+            decision = try dedup.decide(
+                [DedupCandidate(itemID: id, feedID: feed, guid: guid, url: url, text: text)], session: session, now: now
+            ).first
+            return DeliveryIntents(items: [])
+        }
+        return decision!
+    }
+}
+
+func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, radix: 16).count) + "a" + String(n, radix: 16) }
+
+@Suite struct DeduplicatorTests {
+    let t0 = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test func reprintIsADuplicateOfTheFirstCopySeen() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy())
+        let first = try f.decide(d, feed: "racurs", id: itemID(1), guid: "https://racurs.example/a/1", text: Stories.original)
+        #expect(first.record == .original(itemID(1)))
+        let copy = try f.decide(d, feed: "bunatimes", id: itemID(2), guid: "https://bunatimes.example/?p=9", text: Stories.reprint)
+        #expect(copy.record.status == .duplicate)
+        #expect(copy.record.method == .nearDuplicate)
+        #expect(copy.record.cluster == itemID(1))
+        #expect(copy.record.duplicateOf == itemID(1))
+        #expect((copy.record.similarity ?? 0) >= 0.8)
+        #expect(!copy.writesFile)  // drop is the default
+    }
+
+    @Test func differentReportsAndShortItemsStayApart() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy())
+        _ = try f.decide(d, feed: "a", id: itemID(1), text: Stories.original)
+        #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.otherReport).record.status == .original)
+        _ = try f.decide(d, feed: "c", id: itemID(3), text: Stories.short)
+        #expect(try f.decide(d, feed: "c", id: itemID(4), text: Stories.shortOther).record.status == .original)
+        // Identical short text is not a copy either: one template, two stories.
+        #expect(try f.decide(d, feed: "d", id: itemID(5), text: Stories.short).record.status == .original)
+    }
+
+    @Test func excerptMatchesFullTextInEitherOrder() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy(dropCopies: false))
+        _ = try f.decide(d, feed: "digest", id: itemID(1), text: Stories.excerpt)
+        let full = try f.decide(d, feed: "outlet", id: itemID(2), text: Stories.original)
+        #expect(full.record.status == .duplicate)
+        #expect(full.record.cluster == itemID(1))
+        #expect(full.writesFile)  // mark
+    }
+
+    @Test func exactKeys() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy())
+        _ = try f.decide(d, feed: "a", id: itemID(1), guid: "tag:racurs.example,2023:1", url: "https://racurs.example/story?id=1", text: "one")
+        // A global guid in another feed: a copy whatever the text.
+        let g = try f.decide(d, feed: "b", id: itemID(2), guid: "tag:racurs.example,2023:1", text: "two")
+        #expect(g.record.method == .guid)
+        // A local guid (a number) is not compared across feeds.
+        _ = try f.decide(d, feed: "a", id: itemID(3), guid: "12345", text: "three")
+        #expect(try f.decide(d, feed: "b", id: itemID(4), guid: "12345", text: "four").record.status == .original)
+        // The same page with tracking parameters, another case and a fragment.
+        let u = try f.decide(d, feed: "c", id: itemID(5), url: "HTTPS://Racurs.example:443/story/?id=1&utm_source=rss&fbclid=x#top", text: "five")
+        #expect(u.record.method == .url)
+        #expect(u.record.cluster == itemID(1))
+        // The same long text under another URL and guid.
+        _ = try f.decide(d, feed: "d", id: itemID(6), url: "https://x.example/1", text: Stories.otherReport)
+        let t = try f.decide(d, feed: "e", id: itemID(7), url: "https://y.example/2", text: Stories.otherReport)
+        #expect(t.record.method == .contentHash)
+        #expect(t.record.similarity == 1)
+    }
+
+    @Test func windowCountsFromFirstSeen() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy(window: 3600))
+        _ = try f.decide(d, feed: "a", id: itemID(1), text: Stories.original, at: t0)
+        #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.reprint, at: t0 + 3599).record.status == .duplicate)
+        // Two hours later both have left the window.
+        #expect(try f.decide(d, feed: "c", id: itemID(3), text: Stories.reprint, at: t0 + 7200).record.status == .original)
+        #expect(try f.store.pruneDedup(before: t0 + 7200 - 3600) == 2)
+    }
+
+    @Test func anOriginalArrivingLastJoinsCopiesThatDidNotMatchEachOther() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy(dropCopies: false))
+        let paragraphs = Stories.original.components(separatedBy: "\n\n")
+        let front = paragraphs.prefix(2).joined(separator: "\n\n")  // an excerpt
+        let back = paragraphs.suffix(3).joined(separator: "\n\n")  // the tail only
+        #expect(try f.decide(d, feed: "a", id: itemID(1), text: front).record.status == .original)
+        #expect(try f.decide(d, feed: "b", id: itemID(2), text: back).record.status == .original)
+        let full = try f.decide(d, feed: "c", id: itemID(3), text: Stories.original)
+        #expect(full.record.status == .duplicate)
+        #expect(full.record.cluster == itemID(1))
+        #expect(full.joins == [itemID(2)])
+        // A later copy of the tail now lands in the merged story.
+        let later = try f.decide(d, feed: "d", id: itemID(4), text: back)
+        #expect(later.record.cluster == itemID(1))
+        // And a process that loads the index from the store agrees.
+        let fresh = Deduplicator(policy: DedupPolicy(dropCopies: false))
+        #expect(try f.decide(fresh, feed: "e", id: itemID(5), text: back).record.cluster == itemID(1))
+    }
+
+    @Test func twoProcessesShareOneIndex() throws {
+        // Two deduplicators (as in two processes) on one store file: each catches
+        // up on the other's entries inside the serialized round.
+        let f = try DedupStoreFixture()
+        let other = try SQLiteStore(path: f.folder.appendingPathComponent("store.db").path)
+        let a = Deduplicator(policy: DedupPolicy())
+        let b = Deduplicator(policy: DedupPolicy())
+        _ = try f.decide(a, feed: "x", id: itemID(1), text: Stories.original)
+        var decision: DedupDecision?
+        try other.recordIntents(feedID: "y", now: t0) { session in
+            decision = try b.decide([DedupCandidate(itemID: itemID(2), feedID: "y", guid: nil, url: nil, text: Stories.reprint)], session: session, now: t0)
+                .first
+            return DeliveryIntents(items: [])
+        }
+        #expect(decision?.record.cluster == itemID(1))
+        // and back
+        #expect(try f.decide(a, feed: "z", id: itemID(3), text: Stories.reprint).record.cluster == itemID(1))
+    }
+
+    @Test func aRoundThatFailsLeavesNothingBehind() throws {
+        struct Boom: Error {}
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy())
+        #expect(throws: StoreError.self) {
+            try f.store.recordIntents(feedID: "a", now: t0) { session in
+                _ = try d.decide([DedupCandidate(itemID: itemID(1), feedID: "a", guid: nil, url: nil, text: Stories.original)], session: session, now: t0)
+                throw Boom()
+            }
+        }
+        d.invalidate()
+        // The rolled-back item is in neither the store nor memory: the reprint is an original now.
+        #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.reprint).record.status == .original)
+        #expect(try f.store.dedupStats().entries == 1)
+    }
+
+    @Test func itemsOfOneRoundSeeEachOther() throws {
+        let f = try DedupStoreFixture()
+        let d = Deduplicator(policy: DedupPolicy())
+        var decisions: [DedupDecision] = []
+        try f.store.recordIntents(feedID: "a", now: t0) { session in
+            decisions = try d.decide(
+                [
+                    DedupCandidate(itemID: itemID(1), feedID: "a", guid: nil, url: nil, text: Stories.original),
+                    DedupCandidate(itemID: itemID(2), feedID: "a", guid: nil, url: nil, text: Stories.reprint),
+                ], session: session, now: t0)
+            return DeliveryIntents(items: [])
+        }
+        #expect(decisions.map(\.record.status) == [.original, .duplicate])
+        let stats = try f.store.dedupStats()
+        #expect(stats.entries == 2)
+        #expect(stats.copiesByMethod == ["near-duplicate": 1])
+        #expect(stats.feeds == [DedupStats.FeedRate(feedID: "a", items: 2, copies: 1)])
+    }
+}
