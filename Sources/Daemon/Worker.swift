@@ -184,7 +184,9 @@ public final class Worker: Sendable {
             }
         }
         let candidates = fresh.map { item, _ in
-            DedupCandidate(itemID: item.id, feedID: job.feedID, guid: item.guid, url: item.url, text: item.contentText ?? item.summary ?? "")
+            DedupCandidate(
+                itemID: item.id, feedID: job.feedID, guid: item.guid, url: item.url, text: item.contentText ?? item.summary ?? "",
+                sourceName: item.source?.name)
         }
         var decided: [(Item, KnownItem)] = []
         do {

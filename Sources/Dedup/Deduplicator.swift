@@ -25,8 +25,11 @@ public struct DedupCandidate: Sendable {
     public var feedID: String
     public var fingerprint: Fingerprint
     public var exactKeys: [ExactKeys.Key]
+    /// The outlet the item's `source` names, recorded with its entry.
+    public var sourceName: String?
 
-    public init(itemID: String, feedID: String, guid: String?, url: String?, text: String) {
+    public init(itemID: String, feedID: String, guid: String?, url: String?, text: String, sourceName: String? = nil) {
+        self.sourceName = sourceName
         self.itemID = itemID
         self.feedID = feedID
         fingerprint = Fingerprint(text: text)
@@ -94,7 +97,8 @@ public final class Deduplicator: Sendable {
             let fp = item.fingerprint
             let entry = DedupEntry(
                 itemID: item.itemID, feedID: item.feedID, firstSeen: now, record: decision.record, hasFile: decision.writesFile,
-                words: fp.words, keys: item.exactKeys.map(\.value) + fp.nearKeys, joins: decision.joins)
+                words: fp.words, keys: item.exactKeys.map(\.value) + fp.nearKeys, joins: decision.joins,
+                sourceName: item.sourceName)
             var stored = entry
             stored.seq = try session.insert(
                 entry, details: DedupDetails(exactKeys: item.exactKeys.map(\.value), sample: fp.sample.hashes, sampleIsWhole: fp.sample.isWhole))
@@ -155,13 +159,16 @@ public final class Deduplicator: Sendable {
         let rank: (Match) -> (Int, Double, Int64) = { m in
             ([DedupRecord.Method.guid, .url, .contentHash, .nearDuplicate].firstIndex(of: m.method)!, -m.similarity, index.entries[m.ordinal].seq)
         }
-        let primary = matches.min { rank($0) < rank($1) }!
         // Its story: the cluster of the earliest match. When the matches span several
-        // clusters (an original arriving after two copies that did not match each
-        // other), this item joins them, and later items see one cluster.
+        // clusters (an original arriving after two partial copies that did not match
+        // each other), this item joins them, and later items see one cluster; its
+        // `duplicate_of` then names a member of a joined cluster, so that a consumer
+        // reading the files sees the join too (the earliest cluster is in `cluster`).
         let earliest = matches.min { index.entries[$0.ordinal].seq < index.entries[$1.ordinal].seq }!
         let cluster = index.root(index.entries[earliest.ordinal].cluster)
         let joined = Set(matches.map { index.root(index.entries[$0.ordinal].cluster) }).subtracting([cluster])
+        let bridging = matches.filter { joined.contains(index.root(index.entries[$0.ordinal].cluster)) }
+        let primary = (bridging.isEmpty ? matches : bridging).min { rank($0) < rank($1) }!
         let e = index.entries[primary.ordinal]
         let reason =
             primary.method == .nearDuplicate

@@ -19,12 +19,15 @@ public struct DedupEntry: Sendable, Hashable {
     public var keys: [UInt64]
     /// Other clusters this item's decision showed to be the same story as `record.cluster`.
     public var joins: [String]
+    /// The outlet its `source` names (kept for dropped copies, which have no file to say it).
+    public var sourceName: String?
 
     public init(
         seq: Int64 = 0, itemID: String, feedID: String, firstSeen: Date, record: DedupRecord, hasFile: Bool, words: Int, keys: [UInt64],
-        joins: [String] = []
+        joins: [String] = [], sourceName: String? = nil
     ) {
         self.joins = joins
+        self.sourceName = sourceName
         self.seq = seq
         self.itemID = itemID
         self.feedID = feedID
@@ -81,8 +84,11 @@ public struct DedupStats: Sendable, Hashable, Codable {
     public var indexBytes: Int
     public var copiesByMethod: [String: Int]
     public var feeds: [FeedRate]
+    /// Items per outlet their `source` names (the origins of syndicated stories).
+    public var sources: [String: Int]
 
-    public init(entries: Int, oldest: Date?, indexBytes: Int, copiesByMethod: [String: Int], feeds: [FeedRate]) {
+    public init(entries: Int, oldest: Date?, indexBytes: Int, copiesByMethod: [String: Int], feeds: [FeedRate], sources: [String: Int] = [:]) {
+        self.sources = sources
         self.entries = entries
         self.oldest = oldest
         self.indexBytes = indexBytes

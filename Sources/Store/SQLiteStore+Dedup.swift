@@ -34,13 +34,13 @@ struct SQLiteDedupSession: DedupSession {
         try db.execute(
             sql: """
                 INSERT INTO dedup_entry (item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
-                    words, keys, exact_keys, sample, sample_whole, joins)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    words, keys, exact_keys, sample, sample_whole, joins, source_name)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 e.itemID, e.feedID, e.firstSeen.timeIntervalSince1970, e.record.status.rawValue, e.record.cluster, e.record.duplicateOf,
                 e.record.similarity, e.record.method?.rawValue, e.hasFile, e.words, Blob.pack(e.keys), Blob.pack(d.exactKeys),
-                Blob.pack(d.sample), d.sampleIsWhole, e.joins.isEmpty ? nil : e.joins.joined(separator: ","),
+                Blob.pack(d.sample), d.sampleIsWhole, e.joins.isEmpty ? nil : e.joins.joined(separator: ","), e.sourceName,
             ])
         return db.lastInsertedRowID
     }
@@ -128,10 +128,14 @@ extension SQLiteStore {
                     GROUP BY feed_id ORDER BY copies * 1.0 / COUNT(*) DESC, feed_id
                     """
             ).map { DedupStats.FeedRate(feedID: $0["feed_id"], items: $0["n"], copies: $0["copies"]) }
+            var sources: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT source_name, COUNT(*) AS n FROM dedup_entry WHERE source_name IS NOT NULL GROUP BY source_name") {
+                sources[r["source_name"]] = r["n"]
+            }
             let oldest: Double? = row["oldest"]
             return DedupStats(
                 entries: row["n"], oldest: oldest.map(Date.init(timeIntervalSince1970:)), indexBytes: row["bytes"], copiesByMethod: methods,
-                feeds: feeds)
+                feeds: feeds, sources: sources)
         }
     }
 

@@ -135,7 +135,8 @@ public final class SQLiteStore: Store {
                     exact_keys BLOB NOT NULL,
                     sample BLOB NOT NULL,
                     sample_whole INTEGER NOT NULL,
-                    joins TEXT
+                    joins TEXT,
+                    source_name TEXT
                 );
                 CREATE INDEX dedup_entry_item ON dedup_entry(item_id);
                 CREATE INDEX dedup_entry_seen ON dedup_entry(first_seen);

@@ -118,6 +118,10 @@ struct DedupCommand: ParsableCommand {
                     w.beginObject()
                     for (k, v) in s.copiesByMethod.sorted(by: { $0.key < $1.key }) { w.key(k); w.value(v) }
                     w.endObject()
+                    w.key("sources")
+                    w.beginObject()
+                    for (k, v) in s.sources.sorted(by: { $0.key < $1.key }) { w.key(k); w.value(v) }
+                    w.endObject()
                     w.key("feeds")
                     w.beginArray()
                     for f in s.feeds {
@@ -133,11 +137,14 @@ struct DedupCommand: ParsableCommand {
                     return
                 }
                 let copies = s.copiesByMethod.values.reduce(0, +)
+                let bySource: [(String, Int)] = s.sources.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }
+                let sources = bySource.isEmpty ? "none" : bySource.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
                 var out = [
                     "index: \(s.entries) items within the \(config.dedup.window) window (oldest first seen \(Render.time(s.oldest))), "
                         + "\(s.indexBytes / 1024) KiB in the store, \(s.entries == 0 ? 0 : s.indexBytes / s.entries) bytes per item",
                     "copies caught: \(copies)"
                         + (copies == 0 ? "" : " (" + s.copiesByMethod.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"),
+                    "sources named by items: " + sources,
                     "",
                 ]
                 out.append(Render.table(["FEED", "ITEMS", "COPIES", "RATE"], s.feeds.map { f in

@@ -163,6 +163,7 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(full.record.status == .duplicate)
         #expect(full.record.cluster == itemID(1))
         #expect(full.joins == [itemID(2)])
+        #expect(full.record.duplicateOf == itemID(2))  // the file shows the join: cluster 1, copy of 2
         // A later copy of the tail now lands in the merged story.
         let later = try f.decide(d, feed: "d", id: itemID(4), text: back)
         #expect(later.record.cluster == itemID(1))
