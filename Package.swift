@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "feedspool", targets: ["feedspool"]),
         .library(name: "Parse", targets: ["Parse"]),
         .library(name: "Fetch", targets: ["Fetch"]),
+        .library(name: "Dedup", targets: ["Dedup"]),
+        .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

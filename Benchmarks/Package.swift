@@ -2,6 +2,7 @@
 // Benchmarks, kept out of the main package so that CI's build never compiles them.
 // Run: swift run -c release --package-path Benchmarks parse-bench
 //      Benchmarks/run-fetch-bench   (installs and starts nginx on loopback, compares with curl)
+//      Benchmarks/run-dedup-bench   (1,000,000-item dedup index; datasketch in a venv beside it)
 import PackageDescription
 
 let package = Package(
@@ -13,6 +14,9 @@ let package = Package(
         .executableTarget(
             name: "fetch-bench",
             dependencies: [.product(name: "Fetch", package: "feedspool")]),
+        .executableTarget(
+            name: "dedup-bench",
+            dependencies: [.product(name: "Dedup", package: "feedspool"), .product(name: "Store", package: "feedspool")]),
         .executableTarget(
             name: "parse-bench",
             dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),

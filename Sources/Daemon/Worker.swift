@@ -6,6 +6,7 @@ import Foundation
 import Parse
 import Spool
 import Store
+import Synchronization
 
 /// How a job ended, for the caller's tally and exit code.
 public enum JobOutcome: Sendable, Equatable {
@@ -28,6 +29,7 @@ public final class Worker: Sendable {
     private let parsing: OperationQueue
     /// Copy detection; its in-memory index is shared by every job of this process.
     let dedup: Deduplicator
+    private let lastPrune = Mutex<Date?>(nil)
     private let now: @Sendable () -> Date
     private let random: @Sendable () -> Double
 
@@ -67,7 +69,9 @@ public final class Worker: Sendable {
         let request = FetchRequest(url: state.effectiveURL, etag: state.etag, lastModified: state.lastModified)
         fetcher.fetch(request) { [self] result in
             parsing.addOperation { [self] in
-                completion(handle(job, state: state, started: started, fetched: result))
+                let outcome = handle(job, state: state, started: started, fetched: result)
+                pruneIfDue()
+                completion(outcome)
             }
         }
     }
@@ -212,6 +216,18 @@ public final class Worker: Sendable {
         }
         if wrote { try spool.syncNew() }  // before the commit counts them delivered
         return (planned + decided).map(\.1.key) + alreadyThere
+    }
+
+    /// Forgets dedup entries and paragraph history older than the window, at most hourly.
+    private func pruneIfDue() {
+        let t = now()
+        let due = lastPrune.withLock { last -> Bool in
+            guard last.map({ t.timeIntervalSince($0) >= 3600 }) ?? true else { return false }
+            last = t
+            return true
+        }
+        guard due else { return }
+        _ = try? store.pruneDedup(before: t.addingTimeInterval(-TimeInterval(config.dedup.window.seconds)))  // retried in an hour
     }
 
     /// What the feed says of an item; a change means the story changed. Made from

@@ -58,23 +58,35 @@ public struct Fingerprint: Sendable, Hashable {
     }
 
     /// Every shingle of a text (for exact comparisons).
-    static func shingleSet(_ text: String) -> Set<UInt64> { shingles(Words.paragraphs(text).flatMap { $0 }) }
+    static func shingleSet(_ text: String) -> Set<UInt64> { Set(shingles(Words.paragraphs(text).flatMap { $0 })) }
 
-    /// Shingles of a word sequence; a text shorter than one shingle is one shingle.
-    static func shingles(_ all: [UInt64]) -> Set<UInt64> {
+    /// The distinct shingles of a word sequence, sorted; a text shorter than one shingle is one shingle.
+    static func shingles(_ all: [UInt64]) -> [UInt64] {
         let k = Self.shingleWords
-        var shingleSet = Set<UInt64>()
+        var out: [UInt64] = []
         if all.count >= k {
-            shingleSet.reserveCapacity(all.count)
+            out.reserveCapacity(all.count - k + 1)
             for i in 0...(all.count - k) {
                 var h = all[i]
                 for j in 1..<k { h = StableHash.combine(h, all[i + j]) }
-                shingleSet.insert(h)
+                out.append(h)
             }
         } else if !all.isEmpty {
-            shingleSet.insert(all.reduce(0x51, StableHash.combine))
+            out.append(all.reduce(0x51, StableHash.combine))
         }
-        return shingleSet
+        return sortedUnique(out)
+    }
+
+    static func sortedUnique<T: Comparable>(_ values: [T]) -> [T] {
+        var v = values
+        v.sort()
+        var w = 0
+        for r in v.indices where r == 0 || v[r] != v[w - 1] {
+            v[w] = v[r]
+            w += 1
+        }
+        v.removeLast(v.count - w)
+        return v
     }
 
     /// Seeds of the signature's hash functions: odd multipliers for multiply-shift hashing.
@@ -88,12 +100,12 @@ public struct Fingerprint: Sendable, Hashable {
         }
     }()
 
-    static func minHash(_ shingles: Set<UInt64>) -> [UInt32] {
+    static func minHash(_ shingles: [UInt64]) -> [UInt32] {
         var sig = [UInt32](repeating: .max, count: signatureLength)
         seeds.withUnsafeBufferPointer { seeds in
             sig.withUnsafeMutableBufferPointer { sig in
                 for s in shingles {
-                    for i in 0..<signatureLength {
+                    for i in 0..<seeds.count {
                         let v = UInt32(truncatingIfNeeded: (seeds[i].0 &* s &+ seeds[i].1) >> 32)
                         if v < sig[i] { sig[i] = v }
                     }
@@ -131,13 +143,14 @@ public struct ShingleSample: Sendable, Hashable {
         self.isWhole = isWhole
     }
 
-    init(shingles: Set<UInt64>) {
-        let all = Set(shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) })
+    init(shingles: [UInt64]) {
+        // Sorted 64-bit shingles give sorted top halves; equal top halves are adjacent.
+        let all = Fingerprint.sortedUnique(shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) })
         if all.count < Self.wholeBelow {
-            hashes = all.sorted()
+            hashes = all
             isWhole = true
         } else {
-            hashes = all.filter(Self.sampled).sorted()
+            hashes = all.filter(Self.sampled)
             isWhole = false
         }
     }

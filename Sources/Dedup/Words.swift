@@ -73,7 +73,7 @@ enum Words {
 
     /// The hash of a lowercase word after folding British endings to American.
     @inline(__always) private static func hash(folding w: inout [UInt8]) -> UInt64 {
-        if w.count >= 5, w.allSatisfy({ $0 < 0x80 }) { fold(&w) }
+        if w.count >= 5, let last = w.last, last < 0x80, foldable[Int(last)] { fold(&w) }
         return StableHash.bytes(w)
     }
 
@@ -84,11 +84,28 @@ enum Words {
         ("ence", "ense"), ("amme", "am"), ("ammes", "ams"),
     ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
 
+    /// Last letters some ending has (most words can be skipped on their last byte).
+    private static let foldable: [Bool] = (0..<128).map { b in endings.contains { $0.0.last == UInt8(b) } }
+
     private static func fold(_ w: inout [UInt8]) {
-        for (uk, us) in endings where w.count > uk.count + 1 && w.suffix(uk.count).elementsEqual(uk) {
-            w.removeLast(uk.count)
-            w.append(contentsOf: us)
-            return
+        guard w.allSatisfy({ $0 < 0x80 }) else { return }
+        let n = w.count
+        for (uk, us) in endings where n > uk.count + 1 {
+            var match = true
+            var i = uk.count - 1, j = n - 1
+            while i >= 0 {
+                if w[j] != uk[i] {
+                    match = false
+                    break
+                }
+                i -= 1
+                j -= 1
+            }
+            if match {
+                w.removeLast(uk.count)
+                w.append(contentsOf: us)
+                return
+            }
         }
     }
 }

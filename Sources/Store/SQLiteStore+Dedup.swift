@@ -31,12 +31,13 @@ struct SQLiteDedupSession: DedupSession {
     }
 
     func insert(_ e: DedupEntry, details d: DedupDetails) throws -> Int64 {
-        try db.execute(
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO dedup_entry (item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
                     words, keys, exact_keys, sample, sample_whole, joins, source_name)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """)
+        try statement.execute(
             arguments: [
                 e.itemID, e.feedID, e.firstSeen.timeIntervalSince1970, e.record.status.rawValue, e.record.cluster, e.record.duplicateOf,
                 e.record.similarity, e.record.method?.rawValue, e.hasFile, e.words, Blob.pack(e.keys), Blob.pack(d.exactKeys),

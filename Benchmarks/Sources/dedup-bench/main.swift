@@ -1,0 +1,190 @@
+import Dedup
+import FeedspoolModel
+import Foundation
+import Store
+
+// Copy detection throughput with a large index, and what the index costs.
+//
+//   Benchmarks/run-dedup-bench            (builds this, installs datasketch in a venv, runs both)
+//   dedup-bench DIR [--index N] [--shared P] [--measure M]
+//
+// Texts are synthetic news-like paragraphs (Zipf-distributed words), made from a
+// fixed seed. The first P of the N index items and the M measured items are
+// written to DIR/preload.txt and DIR/measure.txt (one item per line, paragraphs
+// separated by tabs) so that datasketch runs on the same texts. Of the measured
+// items, 30% are edited copies of shared index items (paragraphs cut, a bio
+// added, words changed), the rest new stories.
+//
+// feedspool: fills a SQLite store (DIR/bench.db) with N entries through the real
+// decision path, in rounds of 500 items, then times the M measured items, one
+// round per 20 items (as jobs deliver them): fingerprint, candidate lookup,
+// verification against the store, insert. Prints items/s, copies found, bytes
+// per item in the store and in memory, and peak RSS.
+
+let args = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    if let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) { return v }
+    return fallback
+}
+guard args.count >= 2 else {
+    print("usage: dedup-bench DIR [--index N] [--shared P] [--measure M]")
+    exit(64)
+}
+let dir = URL(fileURLWithPath: args[1])
+let indexSize = option("--index", 1_000_000)
+let shared = min(option("--shared", 100_000), indexSize)
+let measured = option("--measure", 20_000)
+
+struct Generator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+/// A vocabulary of 30,000 made-up words, and a Zipf sampler over it.
+enum Words {
+    static let syllables = ["ka", "lo", "mi", "ren", "to", "sa", "vel", "dor", "an", "is", "ber", "qua", "ne", "fi", "gor", "tal", "u", "pe", "ris", "mon"]
+    static let vocabulary: [String] = {
+        var gen = Generator(state: 42)
+        return (0..<30_000).map { _ in
+            let n = 1 + gen.below(3)
+            return (0..<n).map { _ in syllables[gen.below(syllables.count)] }.joined()
+        }
+    }()
+    static let zipf: [Double] = {
+        var c: [Double] = []
+        var total = 0.0
+        for r in 1...vocabulary.count {
+            total += 1 / Double(r)
+            c.append(total)
+        }
+        return c.map { $0 / total }
+    }()
+}
+func word(_ g: inout Generator) -> String {
+    let u = g.unit()
+    var lo = 0, hi = Words.zipf.count - 1
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if Words.zipf[mid] < u { lo = mid + 1 } else { hi = mid }
+    }
+    return Words.vocabulary[lo]
+}
+func story(_ seed: UInt64) -> [String] {
+    var g = Generator(state: seed &* 0x2545_F491_4F6C_DD1D)
+    let paragraphs = 4 + g.below(8)
+    return (0..<paragraphs).map { _ in
+        let words = 20 + g.below(40)
+        return (0..<words).map { _ in word(&g) }.joined(separator: " ") + "."
+    }
+}
+let bio = "The author is a staff writer covering regional affairs and has reported from the coast for over a decade for this newspaper."
+func copy(of paragraphs: [String], seed: UInt64) -> [String] {
+    var g = Generator(state: seed)
+    var p = paragraphs
+    switch g.below(4) {
+    case 0: p = Array(p.prefix(2))  // an excerpt
+    case 1: if p.count > 4 { p.remove(at: 2 + g.below(p.count - 3)) }  // a paragraph cut
+    case 2: p.append(bio)
+    default:  // a few words changed
+        p = p.map { para in
+            var w = para.split(separator: " ").map(String.init)
+            if w.count > 10 { w[g.below(w.count)] = word(&g) }
+            return w.joined(separator: " ")
+        }
+    }
+    return p
+}
+
+func write(_ lines: [[String]], to url: URL) throws {
+    var data = Data()
+    for l in lines { data.append(contentsOf: Array((l.joined(separator: "\t") + "\n").utf8)) }
+    try data.write(to: url)
+}
+
+func peakRSS() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
+}
+
+try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+// The measured items: copies of shared index items, and new stories.
+var mg = Generator(state: 7)
+var measure: [[String]] = []
+var expectedCopies = 0
+for i in 0..<measured {
+    if mg.unit() < 0.3 {
+        measure.append(copy(of: story(UInt64(mg.below(shared))), seed: UInt64(i)))
+        expectedCopies += 1
+    } else {
+        measure.append(story(UInt64(10_000_000 + i)))
+    }
+}
+try write((0..<shared).map { story(UInt64($0)) }, to: dir.appendingPathComponent("preload.txt"))
+try write(measure, to: dir.appendingPathComponent("measure.txt"))
+
+let dbPath = dir.appendingPathComponent("bench.db").path
+for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
+let store = try SQLiteStore(path: dbPath)
+let dedup = Deduplicator(policy: DedupPolicy(threshold: 0.8, window: 14 * 86400, dropCopies: true))
+let now = Date()
+func id(_ n: Int) -> String {
+    let h = String(n, radix: 16)
+    return String(repeating: "0", count: 32 - h.count) + h
+}
+
+func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
+    var copies = 0
+    var fingerprinting: UInt64 = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    var i = range.lowerBound
+    while i < range.upperBound {
+        let end = min(i + round, range.upperBound)
+        let joined = (i..<end).map { texts($0).joined(separator: "\n\n") }  // making the texts is not measured
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        // Fingerprinting is part of the measured path.
+        let batch = (i..<end).map { n in
+            DedupCandidate(itemID: id(idOffset + n), feedID: "feed\(n % 2000)", guid: nil, url: nil, text: joined[n - i])
+        }
+        fingerprinting += DispatchTime.now().uptimeNanoseconds - t0
+        measuredNanos += DispatchTime.now().uptimeNanoseconds - t0
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        defer { measuredNanos += DispatchTime.now().uptimeNanoseconds - t1 }
+        try store.recordIntents(feedID: "bench", now: now) { session in
+            let decisions = try dedup.decide(batch, session: session, now: now)
+            copies += decisions.filter { $0.record.status == .duplicate }.count
+            return DeliveryIntents(items: [])
+        }
+        i = end
+    }
+    _ = start
+    print(String(format: "  fingerprints %.1f µs/item, decisions with the store %.1f µs/item", Double(fingerprinting) / 1e3 / Double(range.count),
+                 Double(measuredNanos - fingerprinting) / 1e3 / Double(range.count)))
+    let seconds = Double(measuredNanos) / 1e9
+    measuredNanos = 0
+    return (copies, seconds)
+}
+nonisolated(unsafe) var measuredNanos: UInt64 = 0  // one thread
+
+print("dedup-bench: filling the index with \(indexSize) items (\(shared) shared with datasketch)…")
+let fill = try rounds({ story(UInt64($0)) }, range: 0..<indexSize, round: 500, idOffset: 0)
+print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
+let result = try rounds({ measure[$0] }, range: 0..<measured, round: 20, idOffset: 50_000_000)
+let stats = try store.dedupStats()
+let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
+let memory = dedup.memoryFootprint
+print(String(format: "feedspool: %d items decided in %.2f s: %.0f items/s; copies found %d of %d planted", measured, result.seconds,
+             Double(measured) / result.seconds, result.copies, expectedCopies))
+print("feedspool: index \(stats.entries) items; store \(stats.indexBytes / stats.entries) bytes/item in dedup_entry rows "
+      + "(database file \(fileBytes / stats.entries) bytes/item); memory \(memory.bytes / max(memory.entries, 1)) bytes/item; peak RSS \(peakRSS() / 1024) MiB")
+print(String(format: "RESULT feedspool_items_per_s=%.0f", Double(measured) / result.seconds))

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""datasketch MinHashLSH on the texts dedup-bench wrote: the usual Python tool for
+this job, as a reference. Shingles as feedspool makes them (4 words, lowercase,
+punctuation dropped), MinHash with 128 permutations (datasketch's default), LSH
+at threshold 0.8; each measured item is queried, then inserted.
+Usage: dedup_datasketch.py DIR"""
+import re, resource, sys, time
+from datasketch import MinHash, MinHashLSH
+
+d = sys.argv[1]
+def shingles(line):
+    words = re.findall(r"\w+", line.lower())
+    return {" ".join(words[i:i + 4]).encode() for i in range(max(1, len(words) - 3))}
+
+def sketch(line):
+    m = MinHash(num_perm=128)
+    m.update_batch(list(shingles(line)))
+    return m
+
+lsh = MinHashLSH(threshold=0.8, num_perm=128)
+preload = open(d + "/preload.txt", encoding="utf-8").read().splitlines()
+measure = open(d + "/measure.txt", encoding="utf-8").read().splitlines()
+t = time.perf_counter()
+for i, line in enumerate(preload):
+    lsh.insert("p%d" % i, sketch(line))
+fill = time.perf_counter() - t
+print("datasketch: filled %d items in %.1f s (%.0f items/s)" % (len(preload), fill, len(preload) / fill))
+found = 0
+t = time.perf_counter()
+for i, line in enumerate(measure):
+    m = sketch(line)
+    if lsh.query(m):
+        found += 1
+    lsh.insert("m%d" % i, m)
+secs = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print("datasketch: %d items in %.2f s: %.0f items/s; copies found %d; peak RSS %d MiB" % (len(measure), secs, len(measure) / secs, found, rss))
+print("RESULT datasketch_items_per_s=%.0f" % (len(measure) / secs))
