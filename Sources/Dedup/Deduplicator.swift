@@ -276,8 +276,13 @@ struct MemoryIndex: Sendable {
         live += 1
     }
 
+    /// When the stale entries were last counted (a count walks every entry: at most hourly).
+    var countedAt: UInt32 = 0
+
     /// Drops entries older than the window once they are most of the table.
     mutating func compactIfStale(horizon: UInt32) {
+        guard horizon >= countedAt &+ 3600 || countedAt == 0 else { return }
+        countedAt = horizon
         let stale = entries.reduce(0) { $0 + ($1.firstSeen < horizon ? 1 : 0) }
         live = entries.count - stale
         guard stale > 1024, stale * 2 > entries.count else { return }

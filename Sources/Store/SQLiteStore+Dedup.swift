@@ -8,11 +8,13 @@ struct SQLiteDedupSession: DedupSession {
     let db: Database
 
     func entries(after seq: Int64, since: Date) throws -> [DedupEntry] {
+        // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
+        // SQLite would visit every entry of the window on each round.
         try Row.fetchAll(
             db,
             sql: """
                 SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
-                FROM dedup_entry WHERE seq > ? AND first_seen >= ? ORDER BY seq
+                FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq
                 """,
             arguments: [seq, since.timeIntervalSince1970]
         ).map(Self.entry)
