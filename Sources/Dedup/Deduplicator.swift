@@ -87,7 +87,12 @@ public final class Deduplicator: Sendable {
     private func decide(_ items: [DedupCandidate], index: inout MemoryIndex, session: any DedupSession, now: Date) throws -> [DedupDecision] {
         let since = now.addingTimeInterval(-policy.window)
         let horizon = MemoryIndex.seconds(since)
-        for e in try session.entries(after: index.lastSeq, since: since) { index.add(e) }
+        // Catch up in pages, so that loading a large index never holds it twice.
+        while true {
+            let page = try session.entries(after: index.lastSeq, since: since, limit: 10_000)
+            for e in page { index.add(e) }
+            if page.count < 10_000 { break }
+        }
         index.compactIfStale(horizon: horizon)
         var decisions: [DedupDecision] = []
         decisions.reserveCapacity(items.count)

@@ -12,7 +12,8 @@ public struct Fingerprint: Sendable, Hashable {
     /// A hash of the whole normalized text (the `content-hash` key), when long enough to mean anything.
     public var textKey: UInt64?
     /// Keys that make candidates: LSH bands of the MinHash signature, and the
-    /// openings of the first paragraphs (so that an excerpt finds its full text).
+    /// openings of the paragraphs (so that an excerpt, or a copy that kept only some
+    /// paragraphs, finds its full text, whose resemblance to it may be low).
     public var nearKeys: [UInt64]
     public var sample: ShingleSample
 
@@ -21,8 +22,8 @@ public struct Fingerprint: Sendable, Hashable {
     /// MinHash signature length, and its LSH banding (bands × rows = length).
     public static let signatureLength = 64
     public static let bands = 16
-    /// Paragraph openings indexed, and their length in words.
-    public static let leadParagraphs = 3
+    /// Paragraph openings indexed (the first this many paragraphs), and their length in words.
+    public static let leadParagraphs = 8
     public static let leadWords = 8
     /// Texts shorter than this many words are never near copies nor content-hash copies
     /// (one-line items of one template must stay apart).
@@ -60,7 +61,7 @@ public struct Fingerprint: Sendable, Hashable {
     /// Every shingle of a text (for exact comparisons).
     static func shingleSet(_ text: String) -> Set<UInt64> { Set(shingles(Words.paragraphs(text).flatMap { $0 })) }
 
-    /// The distinct shingles of a word sequence, sorted; a text shorter than one shingle is one shingle.
+    /// The distinct shingles of a word sequence; a text shorter than one shingle is one shingle.
     static func shingles(_ all: [UInt64]) -> [UInt64] {
         let k = Self.shingleWords
         var out: [UInt64] = []
@@ -74,7 +75,34 @@ public struct Fingerprint: Sendable, Hashable {
         } else if !all.isEmpty {
             out.append(all.reduce(0x51, StableHash.combine))
         }
-        return sortedUnique(out)
+        return distinct(out)
+    }
+
+    /// The values without repeats, in first-seen order (a small open-addressing set:
+    /// shingle hashes are already mixed, so their low bits index it directly).
+    static func distinct(_ values: [UInt64]) -> [UInt64] {
+        guard values.count > 1 else { return values }
+        var capacity = 16
+        while capacity < values.count * 2 { capacity <<= 1 }
+        let mask = capacity - 1
+        var table = [UInt64](repeating: 0, count: capacity)
+        var out: [UInt64] = []
+        out.reserveCapacity(values.count)
+        var sawZero = false
+        for v in values {
+            if v == 0 {
+                if !sawZero { out.append(0) }
+                sawZero = true
+                continue
+            }
+            var i = Int(truncatingIfNeeded: v) & mask
+            while table[i] != 0 && table[i] != v { i = (i + 1) & mask }
+            if table[i] == 0 {
+                table[i] = v
+                out.append(v)
+            }
+        }
+        return out
     }
 
     static func sortedUnique<T: Comparable>(_ values: [T]) -> [T] {
@@ -89,28 +117,31 @@ public struct Fingerprint: Sendable, Hashable {
         return v
     }
 
-    /// Seeds of the signature's hash functions: odd multipliers for multiply-shift hashing.
-    private static let seeds: [(UInt64, UInt64)] = {
-        var state: UInt64 = 0x0F0E_ED5F_007E_ED00
-        return (0..<signatureLength).map { _ in
-            state = StableHash.mix(state)
-            let a = state | 1
-            state = StableHash.mix(state)
-            return (a, state)
-        }
-    }()
-
+    /// A MinHash signature by one-permutation hashing: each shingle is hashed once
+    /// into one of the signature's bins, which keeps its smallest value; an empty
+    /// bin (a short text) borrows from the next filled bin to its right, offset by
+    /// the distance (densification by rotation), so that equal sets give equal
+    /// signatures and similar sets agree in about their Jaccard share of bins.
     static func minHash(_ shingles: [UInt64]) -> [UInt32] {
-        var sig = [UInt32](repeating: .max, count: signatureLength)
-        seeds.withUnsafeBufferPointer { seeds in
-            sig.withUnsafeMutableBufferPointer { sig in
-                for s in shingles {
-                    for i in 0..<seeds.count {
-                        let v = UInt32(truncatingIfNeeded: (seeds[i].0 &* s &+ seeds[i].1) >> 32)
-                        if v < sig[i] { sig[i] = v }
-                    }
-                }
+        let k = signatureLength
+        var sig = [UInt32](repeating: .max, count: k)
+        var filled = [Bool](repeating: false, count: k)
+        let shift = UInt64(64 - k.trailingZeroBitCount)
+        for s in shingles {
+            let h = StableHash.mix(s ^ 0x0F0E_ED5F_007E_ED00)
+            let bin = Int(truncatingIfNeeded: h >> shift)
+            let v = UInt32(truncatingIfNeeded: h)
+            if v < sig[bin] { sig[bin] = v }
+            filled[bin] = true
+        }
+        guard filled.contains(true) else { return sig }
+        for i in 0..<k where !filled[i] {
+            var j = (i + 1) & (k - 1), distance: UInt32 = 1
+            while !filled[j] {
+                j = (j + 1) & (k - 1)
+                distance += 1
             }
+            sig[i] = sig[j] &+ distance &* 0x9E37_79B9
         }
         return sig
     }
@@ -144,13 +175,12 @@ public struct ShingleSample: Sendable, Hashable {
     }
 
     init(shingles: [UInt64]) {
-        // Sorted 64-bit shingles give sorted top halves; equal top halves are adjacent.
-        let all = Fingerprint.sortedUnique(shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) })
-        if all.count < Self.wholeBelow {
-            hashes = all
-            isWhole = true
+        let top = shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) }
+        if top.count < Self.wholeBelow {
+            hashes = Fingerprint.sortedUnique(top)
+            isWhole = hashes.count < Self.wholeBelow
         } else {
-            hashes = all.filter(Self.sampled)
+            hashes = Fingerprint.sortedUnique(top.filter(Self.sampled))
             isWhole = false
         }
     }

@@ -7,74 +7,125 @@ import Foundation
 enum Words {
     /// Word hashes per paragraph (paragraphs are separated by blank lines).
     static func paragraphs(_ text: String) -> [[UInt64]] {
+        var text = text
+        if let fast = text.utf8.withContiguousStorageIfAvailable({ bytes -> [[UInt64]]? in
+            // ASCII, the common case: one pass over the bytes, no allocation per word.
+            for b in bytes where b >= 0x80 { return nil }
+            return asciiParagraphs(bytes)
+        }), let result = fast {
+            return result
+        }
+        text.makeContiguousUTF8()
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.withContiguousStorageIfAvailable(asciiParagraphs)! }
+        return unicodeParagraphs(text.precomposedStringWithCompatibilityMapping.lowercased())
+    }
+
+    @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
+    }
+
+    private static func asciiParagraphs(_ bytes: UnsafeBufferPointer<UInt8>) -> [[UInt64]] {
         var out: [[UInt64]] = []
-        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
-        let normalized = isASCII ? text : text.precomposedStringWithCompatibilityMapping.lowercased()
         var current: [UInt64] = []
-        var word: [UInt8] = []
-        word.reserveCapacity(32)
+        current.reserveCapacity(64)
+        var i = 0
+        let n = bytes.count
         var newlines = 0
-        func endWord() {
-            guard !word.isEmpty else { return }
-            current.append(hash(folding: &word))
-            word.removeAll(keepingCapacity: true)
-        }
-        func endParagraph() {
-            endWord()
-            if !current.isEmpty { out.append(current) }
-            current.removeAll(keepingCapacity: true)
-        }
-        if isASCII {
-            for b in normalized.utf8 {
-                if b == 0x0A {
-                    endWord()
-                    newlines += 1
-                    if newlines == 2 { endParagraph() }
-                    continue
-                }
-                if b == 0x20 || b == 0x09 || b == 0x0D {
-                    endWord()
-                    continue
-                }
+        while i < n {
+            let b = bytes[i]
+            if isWordByte(b) {
+                var j = i + 1
+                while j < n, isWordByte(bytes[j]) { j += 1 }
+                current.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j])))
                 newlines = 0
-                if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) {
-                    word.append(b | (b >= 0x41 ? 0x20 : 0))
-                } else {
-                    endWord()
-                }
+                i = j
+                continue
             }
-        } else {
-            for scalar in normalized.unicodeScalars {
-                let v = scalar.value
-                if v == 0x0A {
-                    endWord()
-                    newlines += 1
-                    if newlines == 2 { endParagraph() }
-                    continue
+            if b == 0x0A {
+                newlines += 1
+                if newlines == 2, !current.isEmpty {
+                    out.append(current)
+                    current.removeAll(keepingCapacity: true)
                 }
-                if v == 0x20 || v == 0x09 || v == 0x0D {
-                    endWord()
-                    continue
-                }
+            } else if b != 0x20 && b != 0x09 && b != 0x0D {
                 newlines = 0
-                if v < 0x80 {
-                    let b = UInt8(v)
-                    if (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A) { word.append(b | (b >= 0x41 ? 0x20 : 0)) } else { endWord() }
-                } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
-                    word.append(contentsOf: String(scalar).utf8)
-                } else {
-                    endWord()
-                }
             }
+            i += 1
         }
-        endParagraph()
+        if !current.isEmpty { out.append(current) }
         return out
     }
 
-    /// The hash of a lowercase word after folding British endings to American.
-    @inline(__always) private static func hash(folding w: inout [UInt8]) -> UInt64 {
-        if w.count >= 5, let last = w.last, last < 0x80, foldable[Int(last)] { fold(&w) }
-        return StableHash.bytes(w)
+    /// The stable hash of an ASCII word, lowercased, its British ending folded.
+    @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        var end = w.count
+        var replacement: [UInt8] = []
+        if end >= 5, foldable[Int(w[end - 1] | 0x20)] {
+            for (uk, us) in endings where end > uk.count + 1 {
+                var match = true
+                var a = uk.count - 1, z = end - 1
+                while a >= 0 {
+                    if w[z] | 0x20 != uk[a] {
+                        match = false
+                        break
+                    }
+                    a -= 1
+                    z -= 1
+                }
+                if match {
+                    end -= uk.count
+                    replacement = us
+                    break
+                }
+            }
+        }
+        for k in 0..<end {
+            let c = w[k]
+            h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
+        }
+        for c in replacement { h = (h ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+        return StableHash.mix(h)
+    }
+
+    private static func unicodeParagraphs(_ normalized: String) -> [[UInt64]] {
+        var out: [[UInt64]] = []
+        var current: [UInt64] = []
+        var word: [UInt8] = []
+        var newlines = 0
+        func endWord() {
+            guard !word.isEmpty else { return }
+            current.append(word.allSatisfy { $0 < 0x80 } ? word.withUnsafeBufferPointer(hashWord) : StableHash.bytes(word))
+            word.removeAll(keepingCapacity: true)
+        }
+        for scalar in normalized.unicodeScalars {
+            let v = scalar.value
+            if v == 0x0A {
+                endWord()
+                newlines += 1
+                if newlines == 2, !current.isEmpty {
+                    out.append(current)
+                    current.removeAll(keepingCapacity: true)
+                }
+                continue
+            }
+            if v == 0x20 || v == 0x09 || v == 0x0D {
+                endWord()
+                continue
+            }
+            newlines = 0
+            if v < 0x80 {
+                let b = UInt8(v)
+                if isWordByte(b) { word.append(b | (b >= 0x41 ? 0x20 : 0)) } else { endWord() }
+            } else if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                word.append(contentsOf: String(scalar).utf8)
+            } else {
+                endWord()
+            }
+        }
+        endWord()
+        if !current.isEmpty { out.append(current) }
+        return out
     }
 
     private static let endings: [([UInt8], [UInt8])] = [
@@ -86,26 +137,4 @@ enum Words {
 
     /// Last letters some ending has (most words can be skipped on their last byte).
     private static let foldable: [Bool] = (0..<128).map { b in endings.contains { $0.0.last == UInt8(b) } }
-
-    private static func fold(_ w: inout [UInt8]) {
-        guard w.allSatisfy({ $0 < 0x80 }) else { return }
-        let n = w.count
-        for (uk, us) in endings where n > uk.count + 1 {
-            var match = true
-            var i = uk.count - 1, j = n - 1
-            while i >= 0 {
-                if w[j] != uk[i] {
-                    match = false
-                    break
-                }
-                i -= 1
-                j -= 1
-            }
-            if match {
-                w.removeLast(uk.count)
-                w.append(contentsOf: us)
-                return
-            }
-        }
-    }
 }

@@ -59,8 +59,8 @@ public struct DedupDetails: Sendable, Hashable {
 /// write lock (SQLite) or an advisory lock (PostgreSQL), so that two copies
 /// processed at once, in one process or several, never both become originals.
 public protocol DedupSession {
-    /// Entries added after `seq` by anyone, first seen at or after `since`, in `seq` order.
-    func entries(after seq: Int64, since: Date) throws -> [DedupEntry]
+    /// Up to `limit` entries added after `seq` by anyone, first seen at or after `since`, in `seq` order.
+    func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry]
     func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails]
     /// Adds an entry; returns its `seq`.
     func insert(_ entry: DedupEntry, details: DedupDetails) throws -> Int64

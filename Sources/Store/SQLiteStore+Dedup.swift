@@ -7,27 +7,26 @@ import GRDB
 struct SQLiteDedupSession: DedupSession {
     let db: Database
 
-    func entries(after seq: Int64, since: Date) throws -> [DedupEntry] {
+    func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry] {
         // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
         // SQLite would visit every entry of the window on each round.
         try Row.fetchAll(
             db,
             sql: """
                 SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
-                FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq
+                FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?
                 """,
-            arguments: [seq, since.timeIntervalSince1970]
+            arguments: [seq, since.timeIntervalSince1970, limit]
         ).map(Self.entry)
     }
 
     func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails] {
         guard !seqs.isEmpty else { return [:] }
+        // Point lookups by rowid through one prepared statement: a few per item.
+        let statement = try db.cachedStatement(sql: "SELECT exact_keys, sample, sample_whole FROM dedup_entry WHERE seq = ?")
         var out: [Int64: DedupDetails] = [:]
-        for r in try Row.fetchAll(
-            db, sql: "SELECT seq, exact_keys, sample, sample_whole FROM dedup_entry WHERE seq IN (SELECT value FROM json_each(?))",
-            arguments: [SQLiteStore.jsonList(seqs)])
-        {
-            out[r["seq"]] = Self.details(r)
+        for seq in seqs {
+            if let r = try Row.fetchOne(statement, arguments: [seq]) { out[seq] = Self.details(r) }
         }
         return out
     }
