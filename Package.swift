@@ -26,6 +26,9 @@ let package = Package(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .systemLibrary(
+            name: "CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
 
         // Pipeline stages.
         .target(name: "FeedspoolModel"),
@@ -35,7 +38,7 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
         .target(name: "Dedup", dependencies: ["FeedspoolModel"]),
-        .target(name: "Store", dependencies: ["FeedspoolModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: ["FeedspoolModel", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",
             dependencies: [
@@ -58,11 +61,11 @@ let package = Package(
         .testTarget(
             name: "ParseTests", dependencies: ["Parse"],
             exclude: ["Fixtures"]),
-        .target(name: "TestSupport", dependencies: ["Fetch"], path: "Tests/TestSupport", exclude: ["server.py"]),
+        .target(name: "TestSupport", dependencies: ["Fetch", "Store"], path: "Tests/TestSupport", exclude: ["server.py"]),
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
-        .testTarget(name: "DedupTests", dependencies: ["Dedup", "FeedspoolModel", "Store"]),
+        .testTarget(name: "DedupTests", dependencies: ["Dedup", "FeedspoolModel", "Store", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Config", "FeedspoolModel"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport", "Fetch"]),
     ],

@@ -27,7 +27,7 @@ Package: feedspool
 Version: $version
 Architecture: amd64
 Maintainer: feedspool maintainers <maintainers@example.org>
-Depends: libcurl4, libxml2, libsqlite3-0, systemd
+Depends: libcurl4, libxml2, libsqlite3-0, libpq5, systemd
 Section: net
 Priority: optional
 Description: polls RSS and Atom feeds into a Maildir spool of JSON files

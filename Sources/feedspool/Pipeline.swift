@@ -26,8 +26,7 @@ struct Pipeline {
     static func openStore(_ config: Config) throws -> any Store {
         switch config.store {
         case .sqlite(let path): return try SQLiteStore(path: path)
-        case .postgres:
-            throw Failure(.unavailable, "\(config.file): store.kind: \"postgres\" is not available in this build yet; use \"sqlite\"")
+        case .postgres(let url): return try PostgresStore(url: url)
         }
     }
 

@@ -2,6 +2,7 @@ import Dedup
 import FeedspoolModel
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @Suite struct FingerprintTests {
@@ -55,12 +56,23 @@ import Testing
 /// The deduplicator against a real SQLite store in a temp folder.
 final class DedupStoreFixture {
     let folder: URL
-    let store: SQLiteStore
+    let store: any Store
+    /// Another connection to the same store, as another process would open.
+    let reopen: () throws -> any Store
 
-    init() throws {
+    init(_ backend: StoreBackend) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-dedup-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: folder.appendingPathComponent("store.db").path)
+        switch backend {
+        case .sqlite:
+            let path = folder.appendingPathComponent("store.db").path
+            store = try SQLiteStore(path: path)
+            reopen = { try SQLiteStore(path: path) }
+        case .postgres:
+            let url = try StoreBackend.scratchPostgres()
+            store = try PostgresStore(url: url)
+            reopen = { try PostgresStore(url: url) }
+        }
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }
@@ -86,8 +98,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
 @Suite struct DeduplicatorTests {
     let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
-    @Test func reprintIsADuplicateOfTheFirstCopySeen() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func reprintIsADuplicateOfTheFirstCopySeen(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         let first = try f.decide(d, feed: "racurs", id: itemID(1), guid: "https://racurs.example/a/1", text: Stories.original)
         #expect(first.record == .original(itemID(1)))
@@ -100,8 +112,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(!copy.writesFile)  // drop is the default
     }
 
-    @Test func differentReportsAndShortItemsStayApart() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func differentReportsAndShortItemsStayApart(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         _ = try f.decide(d, feed: "a", id: itemID(1), text: Stories.original)
         #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.otherReport).record.status == .original)
@@ -111,8 +123,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(try f.decide(d, feed: "d", id: itemID(5), text: Stories.short).record.status == .original)
     }
 
-    @Test func excerptMatchesFullTextInEitherOrder() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func excerptMatchesFullTextInEitherOrder(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy(dropCopies: false))
         _ = try f.decide(d, feed: "digest", id: itemID(1), text: Stories.excerpt)
         let full = try f.decide(d, feed: "outlet", id: itemID(2), text: Stories.original)
@@ -121,8 +133,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(full.writesFile)  // mark
     }
 
-    @Test func exactKeys() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func exactKeys(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         _ = try f.decide(d, feed: "a", id: itemID(1), guid: "tag:racurs.example,2023:1", url: "https://racurs.example/story?id=1", text: "one")
         // A global guid in another feed: a copy whatever the text.
@@ -142,8 +154,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(t.record.similarity == 1)
     }
 
-    @Test func windowCountsFromFirstSeen() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func windowCountsFromFirstSeen(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy(window: 3600))
         _ = try f.decide(d, feed: "a", id: itemID(1), text: Stories.original, at: t0)
         #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.reprint, at: t0 + 3599).record.status == .duplicate)
@@ -152,8 +164,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(try f.store.pruneDedup(before: t0 + 7200 - 3600) == 2)
     }
 
-    @Test func anOriginalArrivingLastJoinsCopiesThatDidNotMatchEachOther() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func anOriginalArrivingLastJoinsCopiesThatDidNotMatchEachOther(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy(dropCopies: false))
         let paragraphs = Stories.original.components(separatedBy: "\n\n")
         let front = paragraphs.prefix(2).joined(separator: "\n\n")  // an excerpt
@@ -173,11 +185,11 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(try f.decide(fresh, feed: "e", id: itemID(5), text: back).record.cluster == itemID(1))
     }
 
-    @Test func twoProcessesShareOneIndex() throws {
-        // Two deduplicators (as in two processes) on one store file: each catches
+    @Test(arguments: StoreBackend.available) func twoProcessesShareOneIndex(_ backend: StoreBackend) throws {
+        // Two deduplicators (as in two processes) on one store: each catches
         // up on the other's entries inside the serialized round.
-        let f = try DedupStoreFixture()
-        let other = try SQLiteStore(path: f.folder.appendingPathComponent("store.db").path)
+        let f = try DedupStoreFixture(backend)
+        let other = try f.reopen()
         let a = Deduplicator(policy: DedupPolicy())
         let b = Deduplicator(policy: DedupPolicy())
         _ = try f.decide(a, feed: "x", id: itemID(1), text: Stories.original)
@@ -192,9 +204,9 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(try f.decide(a, feed: "z", id: itemID(3), text: Stories.reprint).record.cluster == itemID(1))
     }
 
-    @Test func aRoundThatFailsLeavesNothingBehind() throws {
+    @Test(arguments: StoreBackend.available) func aRoundThatFailsLeavesNothingBehind(_ backend: StoreBackend) throws {
         struct Boom: Error {}
-        let f = try DedupStoreFixture()
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         #expect(throws: StoreError.self) {
             try f.store.recordIntents(feedID: "a", now: t0) { session in
@@ -208,8 +220,8 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(try f.store.dedupStats().entries == 1)
     }
 
-    @Test func itemsOfOneRoundSeeEachOther() throws {
-        let f = try DedupStoreFixture()
+    @Test(arguments: StoreBackend.available) func itemsOfOneRoundSeeEachOther(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         var decisions: [DedupDecision] = []
         try f.store.recordIntents(feedID: "a", now: t0) { session in

@@ -1,20 +1,29 @@
 import FeedspoolModel
 import Foundation
 import Store
+import TestSupport
 import Testing
 
-private func temporaryStore() throws -> (SQLiteStore, String) {
+/// A new empty store of `backend`, a folder to remove afterwards, and a way to
+/// open another connection to the same store (as another process would).
+private func temporaryStore(_ backend: StoreBackend) throws -> (any Store, String, () throws -> any Store) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-store-\(UUID().uuidString)").path
-    let store = try SQLiteStore(path: dir + "/feedspool.db")
-    return (store, dir)
+    switch backend {
+    case .sqlite:
+        let path = dir + "/feedspool.db"
+        return (try SQLiteStore(path: path), dir, { try SQLiteStore(path: path) })
+    case .postgres:
+        let url = try StoreBackend.scratchPostgres()
+        return (try PostgresStore(url: url), dir, { try PostgresStore(url: url) })
+    }
 }
 
 private let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds) }
 
 @Suite struct JobQueueTests {
-    @Test func oneLiveJobPerFeed() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func oneLiveJobPerFeed(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let a = try s.enqueue(feedID: "racurs", url: "https://r.example/feed", kind: .scheduled, runAt: t0, maxAttempts: 3, now: t0)
         let again = try s.enqueue(feedID: "racurs", url: "https://r.example/feed", kind: .scheduled, runAt: t0, maxAttempts: 3, now: t0)
@@ -22,8 +31,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.listJobs(JobFilter()).count == 1)
     }
 
-    @Test func claimOrderIsManualThenDueTimeThenID() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func claimOrderIsManualThenDueTimeThenID(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let late = try s.enqueue(feedID: "late", url: "u", kind: .scheduled, runAt: at(-10), maxAttempts: 3, now: t0)
         let early = try s.enqueue(feedID: "early", url: "u", kind: .scheduled, runAt: at(-60), maxAttempts: 3, now: t0)
@@ -36,8 +45,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.claimJobs(limit: 10, owner: "w1", leaseFor: 60, now: t0).isEmpty)
     }
 
-    @Test func aManualFetchJumpsTheLine() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func aManualFetchJumpsTheLine(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let scheduled = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: at(900), maxAttempts: 3, now: t0)
         let manual = try s.enqueue(feedID: "f", url: "u", kind: .manual, runAt: t0, maxAttempts: 3, now: t0)
@@ -45,8 +54,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.claimJobs(limit: 1, owner: "w", leaseFor: 60, now: t0).first?.id == scheduled.id)
     }
 
-    @Test func completeRecordsTheResultAndTheAttempt() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func completeRecordsTheResultAndTheAttempt(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let j = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 3, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "w", leaseFor: 60, now: t0)
@@ -61,8 +70,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(next.id != j.id)
     }
 
-    @Test func failuresBackOffThenDie() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func failuresBackOffThenDie(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let j = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 2, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "w", leaseFor: 60, now: t0)
@@ -76,8 +85,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.attempts(ofJob: j.id).map(\.outcome) == ["failed", "failed"])
     }
 
-    @Test func anExpiredLeaseReturnsTheJob() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func anExpiredLeaseReturnsTheJob(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let j = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 2, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "crashed", leaseFor: 30, now: t0)
@@ -96,8 +105,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.job(j.id)?.state == .dead)
     }
 
-    @Test func aGracefulStopHandsJobsBackWithoutCountingThem() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func aGracefulStopHandsJobsBackWithoutCountingThem(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let j = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 2, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "w", leaseFor: 30, now: t0)
@@ -107,8 +116,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.attempts(ofJob: j.id).isEmpty)
     }
 
-    @Test func retryAndCancel() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func retryAndCancel(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dead = try s.enqueue(feedID: "a", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 1, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "w", leaseFor: 30, now: t0)
@@ -126,8 +135,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.retry([dead.id], now: at(13)).isEmpty)
     }
 
-    @Test func retryKeepsOneLiveJobPerFeed() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func retryKeepsOneLiveJobPerFeed(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let first = try s.enqueue(feedID: "f", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 1, now: t0)
         _ = try s.claimJobs(limit: 1, owner: "w", leaseFor: 30, now: t0)
@@ -136,8 +145,8 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.retry([first.id], now: at(2)).isEmpty)
     }
 
-    @Test func listingAndStats() throws {
-        let (s, dir) = try temporaryStore()
+    @Test(arguments: StoreBackend.available) func listingAndStats(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for i in 0..<5 { _ = try s.enqueue(feedID: "f\(i)", url: "u", kind: .scheduled, runAt: at(Double(-100 + i)), maxAttempts: 3, now: t0) }
         let claimed = try s.claimJobs(limit: 2, owner: "w", leaseFor: 30, now: t0)
@@ -156,12 +165,12 @@ private func at(_ seconds: TimeInterval) -> Date { t0.addingTimeInterval(seconds
         #expect(try s.queueStats(now: at(11)).daemons.isEmpty)
     }
 
-    /// Four connections to one file, as four processes would have, claiming at once.
-    @Test func concurrentClaimersNeverShareAJob() throws {
-        let (s, dir) = try temporaryStore()
+    /// Four connections to one store, as four processes would have, claiming at once.
+    @Test(arguments: StoreBackend.available) func concurrentClaimersNeverShareAJob(_ backend: StoreBackend) throws {
+        let (s, dir, reopen) = try temporaryStore(backend)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for i in 0..<200 { _ = try s.enqueue(feedID: "f\(i)", url: "u", kind: .scheduled, runAt: t0, maxAttempts: 3, now: t0) }
-        let claimers = try (0..<4).map { _ in try SQLiteStore(path: s.path) }
+        let claimers = try (0..<4).map { _ in try reopen() }
         let claimed = Claimed()
         DispatchQueue.concurrentPerform(iterations: 4) { w in
             while let jobs = try? claimers[w].claimJobs(limit: 3, owner: "w\(w)", leaseFor: 60, now: t0), !jobs.isEmpty {
