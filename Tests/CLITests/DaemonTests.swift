@@ -330,3 +330,105 @@ private func freePort() -> Int {
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// Several daemons sharing one PostgreSQL store (issue: beyond one machine).
+@Suite(.serialized) struct MultiNodeTests {
+    /// Three `feedspool run` sharing one PostgreSQL and 40 loopback feeds, each
+    /// with its own spool; the first is killed with SIGKILL while it holds leased
+    /// jobs. Every item lands exactly once across the three spools, every feed is
+    /// fetched, and the killed node's jobs are taken over when their lease ends.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil, "FEEDSPOOL_TEST_POSTGRES is not set (Scripts/test starts a server): multi-node not tested"),
+          .timeLimit(.minutes(4)))
+    func threeNodesOneQueueOneKilled() throws {
+        let server = TestServer.shared
+        let url = try StoreBackend.scratchPostgres()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-nodes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let feeds = (0..<40).map { #"{"id": "n\#($0)", "url": "\#(server.url("/gen/n\($0)?items=10&ms=3000"))"}"# }
+        var configs: [String] = []
+        for node in ["a", "b", "c"] {
+            let folder = dir.appendingPathComponent(node)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let config = """
+                {"spool": "spool", "store": {"kind": "postgres", "url": "\(url)"},
+                 "fetch": {"allow_private_networks": true, "concurrency": 4, "timeout": "5s"},
+                 "schedule": {"interval": "1d"}, "dedup": {"duplicates": "mark"},
+                 "feeds": [\(feeds.joined(separator: ","))]}
+                """
+            try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
+            configs.append(folder.appendingPathComponent("config.json").path)
+        }
+        func jobs(_ state: String) throws -> [[String: Any]] {
+            let r = try Binary.run(["queue", "list", "--state", state, "--limit", "1000", "--json", "--config", configs[1]])
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]], "\(r.stderr)")
+        }
+
+        let a = try DaemonProcess(config: configs[0], notify: nil)
+        let aOwner = ":\(a.process.processIdentifier):"
+        // Wait (at most 20 s) until node a holds leased jobs, then start the others and kill it.
+        var held: [Int] = []
+        let start = Date()
+        while held.isEmpty && Date().timeIntervalSince(start) < 20 {
+            held = try jobs("running").filter { ($0["lease_owner"] as? String)?.contains(aOwner) == true }.compactMap { $0["id"] as? Int }
+            if held.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        try #require(!held.isEmpty, "node a never claimed a job")
+        let b = try DaemonProcess(config: configs[1], notify: nil)
+        let c = try DaemonProcess(config: configs[2], notify: nil)
+        // Once b and c have started (their heartbeats are in), node a dies: they cannot
+        // have reclaimed its jobs at start, so only the lease can give them back.
+        var daemons = 0
+        while daemons < 3 && Date().timeIntervalSince(start) < 30 {
+            let stats = try Binary.run(["queue", "stats", "--json", "--config", configs[1]])
+            daemons = ((try? JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])?["daemons"] as? [Any])?.count ?? 0
+            if daemons < 3 { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        try #require(daemons == 3, "nodes b and c did not start")
+        let killedAt = Date()
+        a.signal(SIGKILL)
+        _ = a.finish(within: 5)
+
+        // Wait (at most 150 s: the lease is 2 x 5 s + 60 s) until every feed's job is done.
+        let deadline = Date().addingTimeInterval(150)
+        var done: [[String: Any]] = []
+        while Date() < deadline {
+            done = try jobs("done")
+            if Set(done.compactMap { $0["feed"] as? String }).count == 40 { break }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        b.signal(SIGTERM)
+        c.signal(SIGTERM)
+        let (bStatus, bLog) = b.finish(within: 30)
+        let (cStatus, _) = c.finish(within: 30)
+        #expect(bStatus == 0, "\(bLog)")
+        #expect(cStatus == 0)
+        #expect(Set(done.compactMap { $0["feed"] as? String }).count == 40, "every feed fetched")
+
+        // Exactly once across the three spools.
+        var seen: [String: Int] = [:]
+        var perNode: [Int] = []
+        for node in ["a", "b", "c"] {
+            let new = dir.appendingPathComponent("\(node)/spool/new")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: new.path)) ?? []
+            perNode.append(names.count)
+            for name in names {
+                let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: new.appendingPathComponent(name))) as? [String: Any])
+                seen[doc["guid"] as? String ?? "?", default: 0] += 1
+            }
+        }
+        let tookOver = Date().timeIntervalSince(killedAt)
+        print("multi-node: files per node a/b/c \(perNode), jobs node a held when killed \(held.count), all done \(Int(tookOver)) s after the kill")
+        #expect(seen.count == 400)
+        #expect(seen.values.allSatisfy { $0 == 1 })
+        #expect(perNode[1] > 0 && perNode[2] > 0, "both surviving nodes worked")
+
+        // Node a's jobs went back to the queue when their lease ran out and another node finished them.
+        for id in held {
+            let show = try Binary.run(["queue", "show", String(id), "--json", "--config", configs[1]])
+            let job = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any], "\(show.stderr)")
+            let attempts = job["attempts"] as? [[String: Any]] ?? []
+            #expect((job["job"] as? [String: Any])?["state"] as? String == "done", "\(job)")
+            #expect(attempts.contains { ($0["owner"] as? String)?.contains(aOwner) == true && $0["outcome"] as? String == "expired" }, "\(job)")
+        }
+    }
+}

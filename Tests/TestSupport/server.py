@@ -123,6 +123,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 in_flight[host] -= 1
             return self.send(200, FEED, [("Content-Type", "application/rss+xml")])
+        if path.startswith("/gen/"):  # /gen/<feed>?items=N&ms=D: a feed of N items of its own, after D ms (at most 5 s)
+            feed = path[5:]
+            items = min(int(params.get("items", "10")), 100)
+            time.sleep(min(float(params.get("ms", "0")), 5000) / 1000)
+            body = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>%s</title>' % feed]
+            for k in range(items):
+                body.append('<item><title>%s story %d</title><guid>https://gen.example/%s/%d</guid>'
+                            '<description>Story %d of feed %s.</description></item>' % (feed, k, feed, k, k, feed))
+            body.append("</channel></rss>")
+            return self.send(200, "".join(body).encode(), [("Content-Type", "application/rss+xml; charset=utf-8")])
         if path == "/stats":
             with lock:
                 body = json.dumps({"max_in_flight": max_in_flight, "requests": len(requests_seen)}).encode()
