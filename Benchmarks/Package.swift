@@ -3,6 +3,7 @@
 // Run: swift run -c release --package-path Benchmarks parse-bench
 //      Benchmarks/run-fetch-bench   (installs and starts nginx on loopback, compares with curl)
 //      Benchmarks/run-dedup-bench   (1,000,000-item dedup index; datasketch in a venv beside it)
+//      Benchmarks/run-store-bench   (job claims/s, SQLite and a throwaway PostgreSQL, 1-8 workers)
 import PackageDescription
 
 let package = Package(
@@ -17,6 +18,9 @@ let package = Package(
         .executableTarget(
             name: "dedup-bench",
             dependencies: [.product(name: "Dedup", package: "feedspool"), .product(name: "Store", package: "feedspool")]),
+        .executableTarget(
+            name: "store-bench",
+            dependencies: [.product(name: "Store", package: "feedspool")]),
         .executableTarget(
             name: "parse-bench",
             dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),

@@ -45,6 +45,7 @@ public final class Daemon: @unchecked Sendable {
     private var jobsDone = 0, jobsFailed = 0, itemsDelivered = 0
     private var timers: [DispatchSourceTimer] = []
     private var scheduleTimer: DispatchSourceTimer?
+    private var jobWakeups: DispatchSourceRead?
     private var signals: [DispatchSourceSignal] = []
     private var lastMaintenance = Date.distantPast
     private let metrics = DaemonMetrics()
@@ -109,6 +110,7 @@ public final class Daemon: @unchecked Sendable {
                 return
             }
         }
+        listenForJobs()
         let s = DispatchSource.makeTimerSource(queue: queue)
         s.setEventHandler { [weak self] in self?.scheduleDueFeeds() }
         s.resume()
@@ -191,6 +193,31 @@ public final class Daemon: @unchecked Sendable {
         }
         fill()
         armScheduleTimer()
+    }
+
+    /// With PostgreSQL, a job enqueued on any machine wakes this daemon at once
+    /// (LISTEN/NOTIFY on a read source); otherwise, and if that connection is
+    /// lost, the 2 s maintenance timer finds it.
+    private func listenForJobs() {
+        do {
+            guard let wakeups = try store.listenForJobs() else { return }
+            let source = DispatchSource.makeReadSource(fileDescriptor: wakeups.fileDescriptor, queue: queue)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                do {
+                    if try wakeups.drain(), !self.stopping { self.fill() }
+                } catch {
+                    self.log.warning("job notifications stopped; polling every 2 s", metadata: ["reason": "\((error as? StoreError)?.message ?? "\(error)")"])
+                    self.jobWakeups?.cancel()
+                    self.jobWakeups = nil
+                }
+            }
+            source.setCancelHandler { _ = wakeups }  // keeps the connection open as long as the source
+            source.resume()
+            jobWakeups = source
+        } catch {
+            log.warning("no job notifications; polling every 2 s", metadata: ["reason": "\(error.message)"])
+        }
     }
 
     // MARK: maintenance
@@ -325,6 +352,8 @@ public final class Daemon: @unchecked Sendable {
         DispatchQueue.global().async { server?.stop() }
         for t in timers { t.cancel() }
         timers = []
+        jobWakeups?.cancel()
+        jobWakeups = nil
         scheduleTimer?.cancel()
         for s in signals { s.cancel() }
         signals = []

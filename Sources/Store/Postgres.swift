@@ -60,6 +60,20 @@ final class PGConnection {
         return rows
     }
 
+    /// The connection's socket, to watch for notifications.
+    var socket: Int32 { PQsocket(conn) }
+
+    /// Reads what the server sent; returns the channels notified. Throws when the connection is lost.
+    func notifications() throws -> [String] {
+        guard PQconsumeInput(conn) == 1 else { throw PGError(message: Self.message(conn), sqlState: "08000") }
+        var channels: [String] = []
+        while let n = PQnotifies(conn) {
+            channels.append(String(cString: n.pointee.relname))
+            PQfreemem(n)
+        }
+        return channels
+    }
+
     /// Runs several statements without parameters (migrations).
     func execScript(_ sql: String) throws {
         guard let r = PQexec(conn, sql) else { throw PGError(message: Self.message(conn), sqlState: nil) }

@@ -665,6 +665,12 @@ public final class PostgresStore: Store, @unchecked Sendable {  // `connection` 
         }
     }
 
+    public func listenForJobs() throws(StoreError) -> (any JobWakeups)? {
+        let c = try PGConnection(url: url)
+        do { try c.exec("LISTEN feedspool_jobs") } catch { throw .unavailable(path: PGConnection.redacted(url), reason: "LISTEN: \(error)") }
+        return PostgresJobWakeups(connection: c, url: url)
+    }
+
     private static func finishAttempt(_ c: PGConnection, jobID: Int64, outcome: String, error: String?, now: Date) throws {
         try c.exec(
             """
@@ -728,5 +734,27 @@ struct PostgresDedupSession: DedupSession {
 
     static func details(_ r: PGRow) -> DedupDetails {
         DedupDetails(exactKeys: Blob.unpack(r.bytes("exact_keys")), sample: Blob.unpack(r.bytes("sample")), sampleIsWhole: r.bool("sample_whole"))
+    }
+}
+
+/// A second connection that `LISTEN`s to `feedspool_jobs`; its socket is watched
+/// by a Dispatch read source. `@unchecked Sendable`: used only on the daemon's queue.
+final class PostgresJobWakeups: JobWakeups, @unchecked Sendable {
+    private let connection: PGConnection
+    private let url: String
+
+    init(connection: PGConnection, url: String) {
+        self.connection = connection
+        self.url = url
+    }
+
+    var fileDescriptor: Int32 { connection.socket }
+
+    func drain() throws(StoreError) -> Bool {
+        do {
+            return try !connection.notifications().isEmpty
+        } catch {
+            throw .unavailable(path: PGConnection.redacted(url), reason: "the LISTEN connection was lost: \(error)")
+        }
     }
 }

@@ -157,3 +157,8 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    /// SQLite cannot announce anything: the daemon's maintenance timer finds new jobs.
+    public func listenForJobs() throws(StoreError) -> (any JobWakeups)? { nil }
+}

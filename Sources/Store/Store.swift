@@ -135,6 +135,9 @@ public protocol Store: Sendable {
     // MARK: daemons
 
     func beat(host: String, pid: Int32, startedAt: Date, now: Date) throws(StoreError)
+    /// Wake-ups when any process enqueues jobs (PostgreSQL `LISTEN`); nil where
+    /// the store has none (SQLite: the daemon's 2 s maintenance picks them up).
+    func listenForJobs() throws(StoreError) -> (any JobWakeups)?
     func endHeartbeat(host: String, pid: Int32) throws(StoreError)
 }
 
@@ -155,4 +158,11 @@ extension Store {
     public func recordIntents(feedID: String, _ items: [KnownItem], now: Date) throws(StoreError) {
         try recordIntents(feedID: feedID, now: now) { _ in DeliveryIntents(items: items) }
     }
+}
+
+/// A descriptor that becomes readable when jobs were enqueued elsewhere.
+public protocol JobWakeups: AnyObject, Sendable {
+    var fileDescriptor: Int32 { get }
+    /// Reads what arrived: true when jobs were announced. Throws when the channel is lost.
+    func drain() throws(StoreError) -> Bool
 }
