@@ -23,7 +23,7 @@ public struct Fingerprint: Sendable, Hashable {
     public static let signatureLength = 64
     public static let bands = 16
     /// Paragraph openings indexed (the first this many paragraphs), and their length in words.
-    public static let leadParagraphs = 8
+    public static let leadParagraphs = 5
     public static let leadWords = 8
     /// Texts shorter than this many words are never near copies nor content-hash copies
     /// (one-line items of one template must stay apart).

@@ -158,15 +158,15 @@ public final class PostgresStore: Store, @unchecked Sendable {  // `connection` 
 
     /// Numbered migrations under an advisory lock, so that nodes starting together migrate once.
     static func migrate(_ c: PGConnection) throws {
-        // A URL may name a schema of feedspool's own (`?options=-csearch_path%3Dfeedspool`): create it on first use.
-        if try c.exec("SELECT current_schema() AS s").first?.string("s") == nil,
-            let first = try c.exec("SHOW search_path").first?.string("search_path")?.split(separator: ",").first
-        {
-            let name = first.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            try c.exec("CREATE SCHEMA IF NOT EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
-        }
         try c.transaction {
             try c.exec("SELECT pg_advisory_xact_lock(7378415046624309103)")  // "feedspoo" in ASCII
+            // A URL may name a schema of feedspool's own (`?options=-csearch_path%3Dfeedspool`): create it on first use.
+            if try c.exec("SELECT current_schema() AS s").first?.string("s") == nil,
+                let first = try c.exec("SHOW search_path").first?.string("search_path")?.split(separator: ",").first
+            {
+                let name = first.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                try c.exec("CREATE SCHEMA IF NOT EXISTS \"\(name.replacingOccurrences(of: "\"", with: "\"\""))\"")
+            }
             try c.exec("CREATE TABLE IF NOT EXISTS feedspool_migration (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
             let done = try c.exec("SELECT COALESCE(MAX(version), 0) AS v FROM feedspool_migration").first?.int("v") ?? 0
             for (n, sql) in migrations.enumerated() where n + 1 > done {
