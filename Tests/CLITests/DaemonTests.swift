@@ -269,7 +269,7 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
 
 /// Another process holds an exclusive lock on the database: the daemon's store
 /// cannot be written (its writes fail after the 10 s busy timeout).
-@Suite struct HealthStoreTests {
+extension DaemonTests {
     // 10 s alone; each write the daemon tries waits out the 10 s busy timeout, so
     // under the full suite's load (three daemons of the multi-node test beside it) it took 77 s once.
     @Test(.timeLimit(.minutes(3)))
@@ -333,8 +333,9 @@ private func freePort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// Several daemons sharing one PostgreSQL store (issue: beyond one machine).
-@Suite(.serialized) struct MultiNodeTests {
+/// Several daemons sharing one PostgreSQL store (issue: beyond one machine). In the
+/// serialized daemon suite: run beside the other daemon tests, both sides slowed past their limits.
+extension DaemonTests {
     /// Three `feedspool run` sharing one PostgreSQL and 40 loopback feeds, each
     /// with its own spool; the first is killed with SIGKILL while it holds leased
     /// jobs. Every item lands exactly once across the three spools, every feed is
