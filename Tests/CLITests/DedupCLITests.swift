@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Copy detection through the real pipeline: the built binary, file feeds, a SQLite store, a spool.
@@ -19,11 +20,18 @@ import Testing
 
     /// The bundled demo: the reprint (CSS junk, bio, "Source: Racurs") and its
     /// original are one story, delivered once; the other report of the event stays.
-    @Test func theDemoDeliversTheStoryOnce() throws {
+    /// On the bundled SQLite config, and the same config pointed at PostgreSQL.
+    @Test(arguments: StoreBackend.available) func theDemoDeliversTheStoryOnce(_ backend: StoreBackend) throws {
         let dir = try temp()
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.copyItem(at: Binary.repository.appendingPathComponent("Examples"), to: dir.appendingPathComponent("Examples"))
-        try FileManager.default.copyItem(at: Binary.repository.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        var demo = try Data(contentsOf: Binary.repository.appendingPathComponent("config.json"))
+        if backend == .postgres {
+            var object = try #require(try JSONSerialization.jsonObject(with: demo) as? [String: Any])
+            object["store"] = ["kind": "postgres", "url": try StoreBackend.scratchPostgres()]
+            demo = try JSONSerialization.data(withJSONObject: object)
+        }
+        try demo.write(to: dir.appendingPathComponent("config.json"))
         let config = dir.appendingPathComponent("config.json").path
         let run = try Binary.run(["run", "--once", "--all", "--config", config])
         #expect(run.status == 0, "\(run.stderr)")
