@@ -12,6 +12,7 @@ final class DaemonMetrics: Sendable {
     private let fetchesNotModified: Counter
     private let fetchesFailed: Counter
     private let itemsDelivered: Counter
+    private let copies: [String: Counter]
     private let fetchSeconds: ValueHistogram
     private let jobs: [JobState: Gauge]
     private let feeds: [String: Gauge]
@@ -23,10 +24,13 @@ final class DaemonMetrics: Sendable {
         fetchesNotModified = registry.makeCounter(name: "feedspool_fetches_total", labels: [("outcome", "not_modified")], help: fetchHelp)
         fetchesFailed = registry.makeCounter(name: "feedspool_fetches_total", labels: [("outcome", "error")], help: fetchHelp)
         itemsDelivered = registry.makeCounter(name: "feedspool_items_delivered_total", help: "Items written into the spool")
-        for method in ["guid", "url", "content-hash", "near-duplicate"] {
-            // Syndicated copies dropped; nothing is dropped until deduplication is built.
-            _ = registry.makeCounter(name: "feedspool_copies_dropped_total", labels: [("method", method)], help: "Syndicated copies dropped, by method")
+        var copyCounters: [String: Counter] = [:]
+        for method in DedupRecord.Method.allCases.map(\.rawValue) {
+            copyCounters[method] = registry.makeCounter(
+                name: "feedspool_copies_total", labels: [("method", method)],
+                help: "New items recognized as syndicated copies (dropped or marked per dedup.duplicates), by method")
         }
+        copies = copyCounters
         fetchSeconds = registry.makeValueHistogram(
             name: "feedspool_fetch_duration_seconds", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
             help: "Time from claim to commit of successful jobs")
@@ -49,6 +53,7 @@ final class DaemonMetrics: Sendable {
         case .done(let r):
             if r.httpStatus == 304 { fetchesNotModified.increment() } else { fetchesOK.increment() }
             itemsDelivered.increment(by: Int64(r.itemsNew))
+            for (method, n) in r.copies ?? [:] { copies[method]?.increment(by: Int64(n)) }
             fetchSeconds.record(r.seconds)
         case .failed:
             fetchesFailed.increment()

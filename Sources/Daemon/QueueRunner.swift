@@ -23,6 +23,8 @@ public struct RunTally: Sendable, Equatable {
     public var done = 0
     public var failed = 0
     public var itemsNew = 0
+    /// New items recognized as syndicated copies (dropped or marked, per `dedup.duplicates`).
+    public var copies = 0
     public var outcomes: [Int64: JobOutcome] = [:]
 }
 
@@ -84,6 +86,7 @@ public final class QueueRunner: Sendable {
                         case .done(let r):
                             s.tally.done += 1
                             s.tally.itemsNew += r.itemsNew
+                            s.tally.copies += r.copies?.values.reduce(0, +) ?? 0
                         case .failed:
                             s.tally.failed += 1
                         }

@@ -126,7 +126,7 @@ public final class Worker: Sendable {
             }
             feed.title = parsed.feed.title ?? feed.title
             result.itemsSeen = parsed.items.count
-            let delivery: [String]
+            let delivery: Delivery
             do {
                 delivery = try deliver(parsed, feed: feed, job: job, fetchedAt: fetchedAt)
             } catch let e as SpoolError {
@@ -136,25 +136,36 @@ public final class Worker: Sendable {
             } catch {
                 return fail(job, feed: feed, message: "\(error)", retryAfter: nil, result: result, countsAsFeedError: false)
             }
-            result.itemsNew = delivery.count
+            result.itemsNew = delivery.files
+            result.copies = delivery.copies.isEmpty ? nil : delivery.copies
             feed.lastStatus = "ok"
             feed.errorStreak = 0
             feed.nextDueAt = schedule.nextFetch(
                 after: fetchedAt, configured: configured, feedHint: parsed.feed.suggestedInterval, maxAge: response.maxAge, random: random())
             result.seconds = now().timeIntervalSince(started)
-            return commit(job, feed: feed, delivered: delivery, result: result)
+            return commit(job, feed: feed, delivered: delivery.keys, result: result)
         }
     }
 
+    /// What one job delivered.
+    private struct Delivery {
+        /// Item keys the commit marks delivered, dropped copies included.
+        var keys: [String]
+        /// Files in the spool for them.
+        var files: Int
+        /// New items recognized as copies, by method.
+        var copies: [String: Int]
+    }
+
     /// Steps 1 and 2 of delivery: decide what is a copy and record the intents
-    /// (one serialized transaction), then write the files. Returns the keys
-    /// delivered, dropped copies included (step 3, the commit, is the caller's).
-    private func deliver(_ parsed: ParsedFeed, feed: FeedState, job: FetchJob, fetchedAt: Date) throws -> [String] {
+    /// (one serialized transaction), then write the files (step 3, the commit, is the caller's).
+    private func deliver(_ parsed: ParsedFeed, feed: FeedState, job: FetchJob, fetchedAt: Date) throws -> Delivery {
         let known = try store.knownItems(feedID: job.feedID, keys: parsed.items.map(\.key))
         let marksCopies = config.dedup.duplicates == .mark
         var planned: [(Item, KnownItem)] = []  // items that already have a decision
         var fresh: [(Item, String)] = []  // new items and their content hashes
         var alreadyThere: [String] = []
+        var alreadyThereFiles = 0
         for var item in parsed.items {
             let hash = Self.contentHash(item)
             guard let k = known[item.key] else {
@@ -164,7 +175,14 @@ public final class Worker: Sendable {
             if k.delivered && k.contentHash == hash { continue }  // unchanged: never again
             if !k.delivered && k.contentHash == hash {
                 // An intent from an attempt that crashed: finish it, writing only if the file is missing.
-                if try k.fileName.isEmpty || spool.isDelivered(k.fileName) { alreadyThere.append(k.key) } else { planned.append((item, k)) }
+                if k.fileName.isEmpty {
+                    alreadyThere.append(k.key)  // a dropped copy: nothing to write
+                } else if try spool.isDelivered(k.fileName) {
+                    alreadyThere.append(k.key)
+                    alreadyThereFiles += 1
+                } else {
+                    planned.append((item, k))
+                }
                 continue
             }
             // A changed story (or a changed intent): same id, new file, the decision it had.
@@ -208,14 +226,16 @@ public final class Worker: Sendable {
             throw error
         }
         let ref = FeedRef(id: job.feedID, url: feedSettings[job.feedID]?.url ?? job.url, title: parsed.feed.title ?? feed.title)
-        var wrote = false
+        var wrote = 0
         for (item, k) in planned + decided where !k.fileName.isEmpty {
             let document = ItemDocument.json(item: item, feed: ref, fetched: fetchedAt, dedup: k.dedup ?? .original(item.id))
             try spool.deliver(document, name: k.fileName, syncDirectory: false)
-            wrote = true
+            wrote += 1
         }
-        if wrote { try spool.syncNew() }  // before the commit counts them delivered
-        return (planned + decided).map(\.1.key) + alreadyThere
+        if wrote > 0 { try spool.syncNew() }  // before the commit counts them delivered
+        var copies: [String: Int] = [:]
+        for (_, k) in decided where k.dedup?.status == .duplicate { copies[k.dedup?.method?.rawValue ?? "?", default: 0] += 1 }
+        return Delivery(keys: (planned + decided).map(\.1.key) + alreadyThere, files: wrote + alreadyThereFiles, copies: copies)
     }
 
     /// Forgets dedup entries and paragraph history older than the window, at most hourly.

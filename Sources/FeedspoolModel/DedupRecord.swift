@@ -6,7 +6,7 @@ public struct DedupRecord: Sendable, Hashable, Codable {
         case original, duplicate
     }
 
-    public enum Method: String, Sendable, Codable {
+    public enum Method: String, Sendable, Codable, CaseIterable {
         case guid, url
         case contentHash = "content-hash"
         case nearDuplicate = "near-duplicate"

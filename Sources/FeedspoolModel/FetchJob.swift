@@ -65,10 +65,14 @@ public struct JobResult: Sendable, Hashable, Codable {
     public var httpStatus: Int?
     public var bytes: Int
     public var itemsSeen: Int
+    /// Files delivered into the spool.
     public var itemsNew: Int
     public var seconds: Double
+    /// Syndicated copies recognized among the new items, by method (`near-duplicate`, …); nil when none.
+    public var copies: [String: Int]?
 
-    public init(httpStatus: Int? = nil, bytes: Int = 0, itemsSeen: Int = 0, itemsNew: Int = 0, seconds: Double = 0) {
+    public init(httpStatus: Int? = nil, bytes: Int = 0, itemsSeen: Int = 0, itemsNew: Int = 0, seconds: Double = 0, copies: [String: Int]? = nil) {
+        self.copies = copies
         self.httpStatus = httpStatus
         self.bytes = bytes
         self.itemsSeen = itemsSeen

@@ -51,10 +51,15 @@ struct RunCommand: ParsableCommand {
                 w.key("done"); w.value(tally.done)
                 w.key("failed"); w.value(tally.failed)
                 w.key("items_new"); w.value(tally.itemsNew)
+                w.key("copies"); w.value(tally.copies)
                 w.endObject()
                 Console.out(w.string)
             } else {
-                Console.out("\(tally.done + tally.failed) jobs: \(tally.done) done, \(tally.failed) failed; \(tally.itemsNew) new items in \(p.config.spool)/new")
+                let copies =
+                    tally.copies == 0
+                    ? "" : " (\(tally.copies) syndicated \(tally.copies == 1 ? "copy" : "copies") \(p.config.dedup.duplicates == .drop ? "dropped" : "marked"))"
+                Console.out(
+                    "\(tally.done + tally.failed) jobs: \(tally.done) done, \(tally.failed) failed; \(tally.itemsNew) new items in \(p.config.spool)/new\(copies)")
             }
             for (id, outcome) in tally.outcomes.sorted(by: { $0.key < $1.key }) {
                 if case .failed(let state, let message) = outcome { Console.error("job \(id) \(state.rawValue): \(message)") }

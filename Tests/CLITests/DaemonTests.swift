@@ -255,7 +255,7 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
         #expect(samples[#"feedspool_jobs{state="done"}"#] == 2)
         #expect(samples[#"feedspool_feeds{state="ok"}"#] == 2)
         #expect(samples["feedspool_spool_backlog"] == 2)
-        #expect(samples[#"feedspool_copies_dropped_total{method="near-duplicate"}"#] == 0)
+        #expect(samples[#"feedspool_copies_total{method="near-duplicate"}"#] == 0)
         #expect(samples["feedspool_fetch_duration_seconds_count"] == 2)
         #expect(get("/healthz").0 == 200)
         try FileManager.default.removeItem(at: dir.appendingPathComponent("spool"))

@@ -35,6 +35,8 @@ import Testing
         let config = dir.appendingPathComponent("config.json").path
         let run = try Binary.run(["run", "--once", "--all", "--config", config])
         #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("4 new items"), "\(run.stdout)")  // five stories, one of them the reprint
+        #expect(run.stdout.contains("(1 syndicated copy dropped)"), "\(run.stdout)")
         let docs = try files(dir.appendingPathComponent("spool/new")).map { try json(String(decoding: try Data(contentsOf: $0), as: UTF8.self)) }
         let restarts = docs.filter { ($0["content_text"] as? String ?? "").contains("two thirds of its pre-war capacity") }
         #expect(restarts.count == 1, "\(docs.map { $0["title"] ?? "" })")
