@@ -45,10 +45,7 @@ public final class Worker: Sendable {
         self.now = now
         self.random = random
         schedule = Schedule(config.schedule)
-        dedup = Deduplicator(
-            policy: DedupPolicy(
-                threshold: config.dedup.threshold, window: TimeInterval(config.dedup.window.seconds),
-                dropCopies: config.dedup.duplicates == .drop))
+        dedup = Deduplicator(policy: DedupPolicy(config.dedup))
         feedSettings = Dictionary(config.feeds.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let q = OperationQueue()
         q.name = "feedspool.parse"
@@ -294,4 +291,11 @@ public final class Worker: Sendable {
 
 private final class OutcomeBox: @unchecked Sendable {  // written before the semaphore is signalled, read after
     var value: JobOutcome?
+}
+
+extension DedupPolicy {
+    /// The policy config.json's `dedup` asks for.
+    public init(_ settings: Config.DedupSettings) {
+        self.init(threshold: settings.threshold, window: TimeInterval(settings.window.seconds), dropCopies: settings.duplicates == .drop)
+    }
 }

@@ -600,6 +600,7 @@ public final class PostgresStore: Store, @unchecked Sendable {  // `connection` 
         }
     }
 
+    /// `indexBytes` as `SQLiteStore` counts it: the data, not the table's page overhead.
     public func dedupStats() throws(StoreError) -> DedupStats {
         try run("dedup stats", transaction: false) { c in
             let row = try c.exec(

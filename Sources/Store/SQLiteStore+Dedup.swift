@@ -109,6 +109,8 @@ extension SQLiteStore {
         }
     }
 
+    /// `indexBytes` adds up the variable-length columns and 48 bytes per row for the
+    /// fixed-width ones (seq, times, counts, flags): the data, not the file's page overhead.
     public func dedupStats() throws(StoreError) -> DedupStats {
         try read("dedup stats") { db in
             let row = try Row.fetchOne(

@@ -153,6 +153,14 @@ public final class SQLiteStore: Store {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v5-lookup-indexes") { db in
+            // knownParagraphs looks paragraphs up by hash across feeds (it scanned the
+            // whole history on every job), `dedup explain` looks items up by id.
+            try db.execute(sql: """
+                CREATE INDEX feed_paragraph_hash ON feed_paragraph(hash);
+                CREATE INDEX item_id ON item(item_id);
+                """)
+        }
         return m
     }()
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Daemon
 import Dedup
 import FeedspoolModel
 import Foundation
@@ -22,9 +23,7 @@ struct DedupCommand: ParsableCommand {
                 let config = try global.loadConfig()
                 let a = try ItemFile.load(first, config: config)
                 let b = try ItemFile.load(second, config: config)
-                let policy = DedupPolicy(
-                    threshold: config.dedup.threshold, window: TimeInterval(config.dedup.window.seconds),
-                    dropCopies: config.dedup.duplicates == .drop)
+                let policy = DedupPolicy(config.dedup)
                 let cmp = PairComparison(
                     a.candidate, text: a.text, guid: a.guid, url: a.url, b.candidate, text: b.text, guid: b.guid, url: b.url, policy: policy)
                 if global.json {

@@ -29,10 +29,9 @@ import Testing
         #expect(c.containment < 0.2)
     }
 
-    @Test func stableAcrossRuns() {
-        // Stored keys must never depend on the process (no Swift Hasher): a fixed input, a fixed key.
+    @Test func nearKeysAreBandsAndParagraphOpenings() {
+        // (That keys are the same in every process is pinnedKeys' job.)
         let f = Fingerprint(text: Stories.original)
-        #expect(f.textKey == Fingerprint(text: Stories.original).textKey)
         // 16 bands, and one opening per paragraph of 8 words or more, for the first 5 (the original has 6).
         #expect(f.nearKeys.count == Fingerprint.bands + 5)
     }

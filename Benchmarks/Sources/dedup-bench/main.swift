@@ -146,7 +146,6 @@ func id(_ n: Int) -> String {
 func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
     var copies = 0
     var fingerprinting: UInt64 = 0
-    let start = DispatchTime.now().uptimeNanoseconds
     var i = range.lowerBound
     while i < range.upperBound {
         let end = min(i + round, range.upperBound)
@@ -167,7 +166,6 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
         }
         i = end
     }
-    _ = start
     print(String(format: "  fingerprints %.1f µs/item, decisions with the store %.1f µs/item", Double(fingerprinting) / 1e3 / Double(range.count),
                  Double(measuredNanos - fingerprinting) / 1e3 / Double(range.count)))
     let seconds = Double(measuredNanos) / 1e9
