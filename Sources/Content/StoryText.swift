@@ -4,6 +4,10 @@ import Foundation
 /// that are page junk (inline CSS or script, share and newsletter lines) are
 /// dropped, and an attribution line ("Source: Racurs", "Originally published
 /// by …") is taken out and returned as the story's source.
+///
+/// Every story of every feed passes through here, so the common case works on
+/// the UTF-8 bytes: a paragraph reaches Foundation (regular expressions) only
+/// when it already looks like code or starts like an attribution line.
 public enum StoryText {
     public struct Cleaned: Sendable, Equatable {
         /// The remaining paragraphs, joined by blank lines.
@@ -13,48 +17,88 @@ public enum StoryText {
     }
 
     public static func clean(_ text: String) -> Cleaned {
-        var paragraphs = split(text)
-        paragraphs.removeAll(where: isJunk)
-        var source: String?
-        // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
-        // The last one names the source; a reprint of a reprint carries the first
-        // reprinter's line too, and every such line leaves the text.
-        for index in paragraphs.indices.reversed() {
-            if let name = attribution(paragraphs[index]) {
-                if source == nil { source = name }
-                paragraphs.remove(at: index)
+        var text = text
+        return text.withUTF8 { b in
+            var kept = Paragraphs.ranges(b).filter { !isJunk(b, $0) }
+            var source: String?
+            // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
+            // The last one names the source; a reprint of a reprint carries the first
+            // reprinter's line too, and every such line leaves the text.
+            for index in kept.indices.reversed() {
+                if let name = attribution(b, kept[index]) {
+                    if source == nil { source = name }
+                    kept.remove(at: index)
+                }
             }
+            return Cleaned(text: joined(b, kept), sourceName: source)
         }
-        return Cleaned(text: paragraphs.joined(separator: "\n\n"), sourceName: source)
     }
 
     /// Paragraphs of a text as the renderer writes it (blank-line separated).
-    public static func split(_ text: String) -> [String] {
-        text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    public static func split(_ text: String) -> [String] { Paragraphs.split(text) }
+
+    /// The ranges of `b` joined by blank lines, as one String.
+    static func joined(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> String {
+        guard !ranges.isEmpty else { return "" }
+        let total = ranges.reduce(0) { $0 + $1.count } + 2 * (ranges.count - 1)
+        return String(unsafeUninitializedCapacity: total) { out in
+            var o = 0
+            for (k, r) in ranges.enumerated() {
+                if k > 0 {
+                    out[o] = 0x0A
+                    out[o + 1] = 0x0A
+                    o += 2
+                }
+                _ = UnsafeMutableBufferPointer(rebasing: out[o..<o + r.count]).initialize(from: UnsafeBufferPointer(rebasing: b[r]))
+                o += r.count
+            }
+            return o
+        }
     }
 
     /// Inline CSS (`.in_text_content_22 { width: 300px; … }`, `@media(…) {`),
     /// script (`function(`, `document.`, `window.`), and share or newsletter lines.
     public static func isJunk(_ p: String) -> Bool {
+        var p = p
+        return p.withUTF8 { b in isJunk(b, Paragraphs.trimmed(b, 0..<b.count)) }
+    }
+
+    static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        var braces = 0
+        for i in r where b[i] == 0x7B || b[i] == 0x7D { braces += 1 }
+        if braces >= 2, isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
+        guard r.count < 200 || Paragraphs.scalarCount(b, r) < 200 else { return false }
+        return junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8)))
+    }
+
+    /// A paragraph with braces that is a style sheet or a script, not prose.
+    private static func isCode(_ p: String) -> Bool {
         let lower = p.lowercased()
-        let braces = p.filter { $0 == "{" || $0 == "}" }.count
-        if braces >= 2 {
-            let declarations = lower.components(separatedBy: ";").count - 1
-            if lower.contains("@media") || declarations >= 2 || lower.range(of: #"[.#][a-z_][\w-]*\s*\{"#, options: .regularExpression) != nil {
-                return true
-            }
-            if lower.contains("function(") || lower.contains("function (") || lower.contains("document.") || lower.contains("window.") {
-                return true
-            }
+        let declarations = lower.components(separatedBy: ";").count - 1
+        if lower.contains("@media") || declarations >= 2 || lower.range(of: #"[.#][a-z_][\w-]*\s*\{"#, options: .regularExpression) != nil {
+            return true
         }
-        guard p.count < 200 else { return false }
-        let prefixes = [
-            "share this", "share on ", "tweet this", "follow us on", "sign up for our newsletter", "subscribe to our newsletter",
-            "click here to subscribe", "read more", "continue reading", "read the full story", "advertisement", "comments are closed",
-            "we use cookies", "this site uses cookies", "print this page", "copyright ©", "copyright (c)", "© ", "all rights reserved",
-            "editor's note:", "editor’s note:", "photo:", "image:", "picture:", "this is a developing story",
-        ]
-        return prefixes.contains { lower.hasPrefix($0) } || lower == "share"
+        return lower.contains("function(") || lower.contains("function (") || lower.contains("document.") || lower.contains("window.")
+    }
+
+    private static let junkPrefixes: [[UInt8]] = [
+        "share this", "share on ", "tweet this", "follow us on", "sign up for our newsletter", "subscribe to our newsletter",
+        "click here to subscribe", "read more", "continue reading", "read the full story", "advertisement", "comments are closed",
+        "we use cookies", "this site uses cookies", "print this page", "copyright ©", "copyright (c)", "© ", "all rights reserved",
+        "editor's note:", "editor’s note:", "photo:", "image:", "picture:", "this is a developing story",
+    ].map { Array($0.utf8) }
+
+    /// Whether the bytes in `r` start with `prefix` (lowercase), ASCII letters compared without case.
+    @inline(__always) static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ prefix: [UInt8]) -> Bool {
+        guard r.count >= prefix.count else { return false }
+        var i = r.lowerBound
+        for p in prefix {
+            var c = b[i]
+            if c >= 0x41, c <= 0x5A { c |= 0x20 }
+            if c != p { return false }
+            i += 1
+        }
+        return true
     }
 
     private static let attributionPatterns: [String] = [
@@ -67,8 +111,20 @@ public enum StoryText {
         #"^(?:(?:read more|continue reading|read the full story)\W*\s+)?via\s+(.+)$"#,
     ]
 
+    /// Every way an attribution pattern above can begin (lowercase): a paragraph
+    /// that starts otherwise is not one, and skips the regular expressions.
+    private static let attributionOpenings: [[UInt8]] = [
+        "source", "originally ", "this article", "this story", "this post", "printed", "reprinted", "published", "republished",
+        "read ", "continue reading", "story courtesy", "article courtesy", "courtesy", "via",
+    ].map { Array($0.utf8) }
+
     private static let attributionRegexes: [NSRegularExpression] = attributionPatterns.map {
         try! NSRegularExpression(pattern: $0, options: [.caseInsensitive])  // literals above; a typo fails every test at once
+    }
+
+    static func attribution(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
+        guard r.count <= 160 * 4, attributionOpenings.contains(where: { hasPrefix(b, r, $0) }) else { return nil }
+        return attribution(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
     }
 
     /// The outlet named by an attribution line, or nil when the paragraph is not one.
@@ -87,14 +143,85 @@ public enum StoryText {
         return nil
     }
 
-    /// Paragraphs that recur in at least two items of one document (an author
-    /// bio, a newsletter plug): the outlet's boilerplate, not the story.
+    /// Paragraphs (of at least `minimumRecurringLength` characters) that recur in
+    /// at least two items of one document (an author bio, a newsletter plug): the
+    /// outlet's boilerplate, not the story.
     public static func recurringParagraphs(_ texts: [String]) -> Set<String> {
         guard texts.count >= 2 else { return [] }
-        var seen: [String: Int] = [:]
+        // First by a 64-bit hash of the bytes (no String per paragraph); then, only
+        // for hashes seen in two items, exactly by text, so a collision changes nothing.
+        var counts: [UInt64: Int] = [:]
+        var mine = Set<UInt64>()
         for t in texts {
-            for p in Set(split(t)) where p.count >= 40 { seen[p, default: 0] += 1 }
+            mine.removeAll(keepingCapacity: true)
+            var t = t
+            t.withUTF8 { b in
+                for r in Paragraphs.ranges(b) where isLongEnough(b, r) { mine.insert(hash(b, r)) }
+            }
+            for h in mine { counts[h, default: 0] += 1 }
         }
-        return Set(seen.filter { $0.value >= 2 }.keys)
+        let suspects = Set(counts.compactMap { $0.value >= 2 ? $0.key : nil })
+        guard !suspects.isEmpty else { return [] }
+        var exact: [String: Int] = [:]
+        for t in texts {
+            var t = t
+            let candidates: Set<String> = t.withUTF8 { b in
+                var s = Set<String>()
+                for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(hash(b, r)) {
+                    s.insert(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+                }
+                return s
+            }
+            for p in candidates { exact[p, default: 0] += 1 }
+        }
+        return Set(exact.compactMap { $0.value >= 2 ? $0.key : nil })
+    }
+
+    /// `text` without the paragraphs in `boilerplate`; nil when nothing was removed
+    /// or nothing would be left.
+    public static func removing(_ boilerplate: Set<String>, from text: String) -> String? {
+        guard !boilerplate.isEmpty else { return nil }
+        let hashes = Set(boilerplate.map { p -> UInt64 in var p = p; return p.withUTF8 { hash($0, 0..<$0.count) } })
+        var text = text
+        return text.withUTF8 { b in
+            let all = Paragraphs.ranges(b)
+            let kept = all.filter { r in
+                !(hashes.contains(hash(b, r)) && boilerplate.contains(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)))
+            }
+            guard !kept.isEmpty, kept.count < all.count else { return nil }
+            return joined(b, kept)
+        }
+    }
+
+    /// Paragraphs shorter than this never count as boilerplate (datelines, "Read more").
+    public static let minimumRecurringLength = 40
+
+    @inline(__always) private static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        r.count >= 4 * minimumRecurringLength || (r.count >= minimumRecurringLength && Paragraphs.scalarCount(b, r) >= minimumRecurringLength)
+    }
+
+    /// A fast 64-bit hash of the bytes, eight at a time (in-process only: never stored).
+    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(r.count)
+        guard let base = b.baseAddress else { return h }
+        var i = r.lowerBound
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= r.upperBound {
+            h = mix(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < r.upperBound {
+            tail |= UInt64(b[i]) << shift
+            shift += 8
+            i += 1
+        }
+        return mix(h ^ tail)
+    }
+
+    @inline(__always) private static func mix(_ x: UInt64) -> UInt64 {
+        let m = x.multipliedFullWidth(by: 0xD6E8_FEB8_6659_FD93)
+        return m.high ^ m.low
     }
 }

@@ -76,6 +76,13 @@ final class FeedBuilder: SAXDelegate {
     private(set) var format: FeedFormat?
     private(set) var feed = FeedInfo(format: .rss20)
     private(set) var items: [Item] = []
+
+    /// The items read so far, handed over: the builder lets go of them, so that
+    /// replacing an item's text frees the old one (a 50 MB feed would hold both).
+    func takeItems() -> [Item] {
+        defer { items = [] }
+        return items
+    }
     private var feedTitle: (CapturedText, Int)?
     private var feedDescription: CapturedText?
     private var feedLinkPriority = 99

@@ -127,7 +127,7 @@ public final class FeedParser {
             let info = builder.finishedFeed()
             var problems = normalizer.problems + sax.problems
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
-            let (items, boilerplate) = ItemAssembler.complete(builder.items, feed: info, feedID: options.feedID)
+            let (items, boilerplate) = ItemAssembler.complete(builder.takeItems(), feed: info, feedID: options.feedID)
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate)
         }
     }

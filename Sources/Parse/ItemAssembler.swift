@@ -6,8 +6,8 @@ import Foundation
 /// fallbacks applied, and stable keys and ids assigned.
 enum ItemAssembler {
     /// Completes items once the whole document is read: feed-level fallbacks, keys and ids.
-    static func complete(_ items: [Item], feed: FeedInfo, feedID: String) -> (items: [Item], boilerplate: [String]) {
-        var items = items
+    static func complete(_ items: consuming [Item], feed: FeedInfo, feedID: String) -> (items: [Item], boilerplate: [String]) {
+        // Consumed, not copied: a copy would keep every original text alive while the cleaned ones are made.
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
@@ -85,9 +85,9 @@ enum ItemAssembler {
         let boilerplate = StoryText.recurringParagraphs(items.compactMap(\.contentText))
         guard !boilerplate.isEmpty else { return [] }
         for i in items.indices {
-            guard let text = items[i].contentText else { continue }
-            let kept = StoryText.split(text).filter { !boilerplate.contains($0) }
-            if !kept.isEmpty { items[i].contentText = kept.joined(separator: "\n\n") }  // never empty a story entirely
+            // Never empties a story entirely (`removing` is nil then).
+            guard let text = items[i].contentText, let kept = StoryText.removing(boilerplate, from: text) else { continue }
+            items[i].contentText = kept
         }
         return boilerplate.sorted()
     }

@@ -151,3 +151,27 @@ import Testing
         #expect(StoryText.recurringParagraphs(["Only one item.\n\n\(bio)"]).isEmpty)
     }
 }
+
+@Suite struct ParagraphsTests {
+    @Test func splitsOnBlankLinesAndTrimsEverySpace() {
+        let text = "  First one.\n\nSecond\nline.\n\n\n\u{00A0}Third\u{2003}\n\n \n\nFourth.\u{3000}"
+        #expect(Paragraphs.split(text) == ["First one.", "Second\nline.", "Third", "Fourth."])
+        #expect(Paragraphs.split("") == [])
+        #expect(Paragraphs.split("\n\n\n") == [])
+        #expect(Paragraphs.split("Ünïcödé — text") == ["Ünïcödé — text"])
+    }
+
+    @Test func removingBoilerplateNeverEmptiesAStory() {
+        let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
+        #expect(StoryText.removing([bio], from: "Story text.\n\n\(bio)") == "Story text.")
+        #expect(StoryText.removing([bio], from: bio) == nil)
+        #expect(StoryText.removing([bio], from: "Nothing to remove here.") == nil)
+    }
+
+    @Test func recurringParagraphsNeedTwoItemsAndForty() {
+        let long = "This paragraph is long enough to count as boilerplate, surely."
+        #expect(StoryText.recurringParagraphs(["A.\n\nShort one.", "B.\n\nShort one."]).isEmpty)
+        #expect(StoryText.recurringParagraphs(["A.\n\n\(long)\n\n\(long)", "B."]).isEmpty, "twice in one item is not recurring")
+        #expect(StoryText.recurringParagraphs(["A.\n\n\(long)", "B.\n\n  \(long)  "]) == [long])
+    }
+}
