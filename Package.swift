@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
-        .target(name: "Dedup", dependencies: ["FeedspoolModel"]),
+        .target(name: "Dedup", dependencies: ["FeedspoolModel", "Content"]),
         .target(name: "Store", dependencies: ["FeedspoolModel", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "Daemon",

@@ -1,3 +1,4 @@
+import Content
 import Foundation
 
 /// Per-feed boilerplate (SPEC section 5): a paragraph that earlier items of the
@@ -9,9 +10,24 @@ public enum Boilerplate {
 
     /// A stable hash of a paragraph, insensitive to case and white space.
     public static func hash(_ paragraph: String) -> Int64 {
+        var p = paragraph
+        return p.withUTF8 { hash($0) }
+    }
+
+    /// The same over UTF-8 bytes; ASCII is lowercased here, anything else by Foundation
+    /// (the values are stored, so both ways give what `lowercased()` gives).
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64 {
+        if bytes.contains(where: { $0 >= 0x80 }) {
+            var lower = String(decoding: bytes, as: UTF8.self).lowercased()
+            return lower.withUTF8 { hashLowercased($0) }
+        }
+        return hashLowercased(bytes)
+    }
+
+    private static func hashLowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var space = false
-        for b in paragraph.lowercased().utf8 {
+        for var b in bytes {
             if b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D {
                 space = true
                 continue
@@ -20,6 +36,7 @@ public enum Boilerplate {
                 h = (h ^ 0x20) &* 0x0000_0100_0000_01B3
                 space = false
             }
+            if b >= 0x41, b <= 0x5A { b |= 0x20 }
             h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3
         }
         return Int64(bitPattern: StableHash.mix(h))
@@ -27,10 +44,13 @@ public enum Boilerplate {
 
     /// The paragraphs of a text as (text, hash), blank-line separated; short ones have no hash.
     public static func paragraphs(_ text: String) -> [(text: String, hash: Int64?)] {
-        text.components(separatedBy: "\n\n").compactMap { raw in
-            let p = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !p.isEmpty else { return nil }
-            return (p, p.count >= minimumLength ? hash(p) : nil)
+        var text = text
+        return text.withUTF8 { b in
+            Paragraphs.ranges(b).map { r in
+                let p = UnsafeBufferPointer(rebasing: b[r])
+                let long = r.count >= 4 * minimumLength || (r.count >= minimumLength && Paragraphs.scalarCount(b, r) >= minimumLength)
+                return (String(decoding: p, as: UTF8.self), long ? hash(p) : nil)
+            }
         }
     }
 

@@ -58,34 +58,45 @@ enum Words {
 
     /// The stable hash of an ASCII word, lowercased, its British ending folded.
     @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
         var end = w.count
-        var replacement: [UInt8] = []
+        var replacement: UInt64 = 0
+        var replacementCount = 0
         if end >= 5, foldable[Int(w[end - 1] | 0x20)] {
-            for (uk, us) in endings where end > uk.count + 1 {
-                var match = true
-                var a = uk.count - 1, z = end - 1
-                while a >= 0 {
-                    if w[z] | 0x20 != uk[a] {
-                        match = false
-                        break
-                    }
-                    a -= 1
-                    z -= 1
-                }
-                if match {
-                    end -= uk.count
-                    replacement = us
-                    break
-                }
+            // The last (up to) eight letters, lowercased, last letter in the low byte.
+            var tail: UInt64 = 0
+            for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
+            for e in endings where end > e.count + 1 && tail & e.mask == e.suffix {
+                end -= e.count
+                replacement = e.replacement
+                replacementCount = e.replacementCount
+                break
             }
         }
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for k in 0..<end {
             let c = w[k]
             h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
         }
-        for c in replacement { h = (h ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+        while replacementCount > 0 {  // first letter in the high byte
+            replacementCount -= 1
+            h = (h ^ (replacement >> UInt64(8 * replacementCount) & 0xFF)) &* 0x0000_0100_0000_01B3
+        }
         return StableHash.mix(h)
+    }
+
+    /// A British ending and its American replacement, packed into integers (last
+    /// letter in the low byte) so that matching one is a mask and a compare.
+    private struct Ending {
+        let suffix: UInt64, mask: UInt64, count: Int
+        let replacement: UInt64, replacementCount: Int
+
+        init(_ uk: String, _ us: String) {
+            suffix = uk.utf8.reduce(0) { $0 << 8 | UInt64($1) }
+            count = uk.utf8.count
+            mask = count >= 8 ? .max : (1 << UInt64(8 * count)) - 1
+            replacement = us.utf8.reduce(0) { $0 << 8 | UInt64($1) }
+            replacementCount = us.utf8.count
+        }
     }
 
     private static func unicodeParagraphs(_ normalized: String) -> [[UInt64]] {
@@ -128,13 +139,14 @@ enum Words {
         return out
     }
 
-    private static let endings: [([UInt8], [UInt8])] = [
+    /// Endings of at most eight letters (they are packed into a `UInt64`).
+    private static let endings: [Ending] = [
         ("isation", "ization"), ("isations", "izations"), ("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"),
         ("yse", "yze"), ("ysed", "yzed"), ("our", "or"), ("ours", "ors"), ("oured", "ored"), ("ouring", "oring"),
         ("tre", "ter"), ("tres", "ters"), ("ogue", "og"), ("ogues", "ogs"), ("lled", "led"), ("lling", "ling"),
         ("ence", "ense"), ("amme", "am"), ("ammes", "ams"),
-    ].map { (Array($0.0.utf8), Array($0.1.utf8)) }
+    ].map { Ending($0.0, $0.1) }
 
     /// Last letters some ending has (most words can be skipped on their last byte).
-    private static let foldable: [Bool] = (0..<128).map { b in endings.contains { $0.0.last == UInt8(b) } }
+    private static let foldable: [Bool] = (0..<128).map { b in endings.contains { $0.suffix & 0xFF == UInt64(b) } }
 }

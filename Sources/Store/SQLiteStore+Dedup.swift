@@ -65,9 +65,9 @@ struct SQLiteDedupSession: DedupSession {
 /// Fixed-width integers as little-endian bytes, the index's compact columns.
 enum Blob {
     static func pack<T: FixedWidthInteger>(_ values: [T]) -> Data {
-        var d = Data(capacity: values.count * MemoryLayout<T>.size)
-        for v in values { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        return d
+        // One copy of the whole array (an append per value was a tenth of a decision's time).
+        let little = values.map(\.littleEndian)
+        return little.withUnsafeBytes { Data($0) }
     }
 
     static func unpack<T: FixedWidthInteger>(_ data: Data?) -> [T] {
