@@ -30,10 +30,8 @@ public struct Fingerprint: Sendable, Hashable {
     public static let minimumWords = 25
 
     public init(text: String) {
-        let paragraphs = Words.paragraphs(text)
-        var all: [UInt64] = []
-        all.reserveCapacity(paragraphs.reduce(0) { $0 + $1.count })
-        for p in paragraphs { all.append(contentsOf: p) }
+        let split = Words.split(text)
+        let all = split.words
         words = all.count
 
         var textHash: UInt64 = 0x5EED
@@ -49,9 +47,12 @@ public struct Fingerprint: Sendable, Hashable {
             keys.append(contentsOf: Self.bandKeys(Self.minHash(shingleSet)))
         }
         var leads = 0
-        for p in paragraphs where p.count >= Self.leadWords && leads < Self.leadParagraphs {
+        var start = 0
+        for end in split.paragraphEnds {
+            defer { start = end }
+            guard end - start >= Self.leadWords, leads < Self.leadParagraphs else { continue }
             var h = UInt64(KeyKind.lead.rawValue)
-            for w in p.prefix(Self.leadWords) { h = StableHash.combine(h, w) }
+            for w in all[start..<start + Self.leadWords] { h = StableHash.combine(h, w) }
             if !keys.contains(h) { keys.append(h) }
             leads += 1
         }
@@ -59,7 +60,7 @@ public struct Fingerprint: Sendable, Hashable {
     }
 
     /// Every shingle of a text (for exact comparisons).
-    static func shingleSet(_ text: String) -> Set<UInt64> { Set(shingles(Words.paragraphs(text).flatMap { $0 })) }
+    static func shingleSet(_ text: String) -> Set<UInt64> { Set(shingles(Words.split(text).words)) }
 
     /// The distinct shingles of a word sequence; a text shorter than one shingle is one shingle.
     static func shingles(_ all: [UInt64]) -> [UInt64] {

@@ -5,55 +5,67 @@ import Foundation
 /// spellings folded to American ones (`organisation` and `organization` are one
 /// word). Each word is a stable 64-bit hash; paragraphs are kept apart.
 enum Words {
-    /// Word hashes per paragraph (paragraphs are separated by blank lines).
-    static func paragraphs(_ text: String) -> [[UInt64]] {
+    /// A text's word hashes in order, and where its paragraphs end.
+    struct Split {
+        var words: [UInt64] = []
+        /// The index in `words` just after each paragraph (paragraphs are never empty).
+        var paragraphEnds: [Int] = []
+    }
+
+    /// The words of `text`, flat, with its paragraph boundaries.
+    static func split(_ text: String) -> Split {
         var text = text
-        if let fast = text.utf8.withContiguousStorageIfAvailable({ bytes -> [[UInt64]]? in
-            // ASCII, the common case: one pass over the bytes, no allocation per word.
+        if let fast = text.utf8.withContiguousStorageIfAvailable({ bytes -> Split? in
+            // ASCII, the common case: one pass over the bytes, no allocation per word or paragraph.
             for b in bytes where b >= 0x80 { return nil }
-            return asciiParagraphs(bytes)
+            return asciiSplit(bytes)
         }), let result = fast {
             return result
         }
         text.makeContiguousUTF8()
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.withContiguousStorageIfAvailable(asciiParagraphs)! }
-        return unicodeParagraphs(text.precomposedStringWithCompatibilityMapping.lowercased())
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.withContiguousStorageIfAvailable(asciiSplit)! }
+        var split = Split()
+        for p in unicodeParagraphs(text.precomposedStringWithCompatibilityMapping.lowercased()) {
+            split.words += p
+            split.paragraphEnds.append(split.words.count)
+        }
+        return split
     }
 
     @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
     }
 
-    private static func asciiParagraphs(_ bytes: UnsafeBufferPointer<UInt8>) -> [[UInt64]] {
-        var out: [[UInt64]] = []
-        var current: [UInt64] = []
-        current.reserveCapacity(64)
+    private static func asciiSplit(_ bytes: UnsafeBufferPointer<UInt8>) -> Split {
+        var split = Split()
+        split.words.reserveCapacity(bytes.count / 5)
         var i = 0
         let n = bytes.count
         var newlines = 0
+        var paragraphStart = 0
         while i < n {
             let b = bytes[i]
             if isWordByte(b) {
                 var j = i + 1
                 while j < n, isWordByte(bytes[j]) { j += 1 }
-                current.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j])))
+                split.words.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j])))
                 newlines = 0
                 i = j
                 continue
             }
             if b == 0x0A {
                 newlines += 1
-                if newlines == 2, !current.isEmpty {
-                    out.append(current)
-                    current.removeAll(keepingCapacity: true)
+                if newlines == 2, split.words.count > paragraphStart {
+                    split.paragraphEnds.append(split.words.count)
+                    paragraphStart = split.words.count
                 }
             } else if b != 0x20 && b != 0x09 && b != 0x0D {
                 newlines = 0
             }
             i += 1
         }
-        if !current.isEmpty { out.append(current) }
-        return out
+        if split.words.count > paragraphStart { split.paragraphEnds.append(split.words.count) }
+        return split
     }
 
     /// The stable hash of an ASCII word, lowercased, its British ending folded.
@@ -61,15 +73,20 @@ enum Words {
         var end = w.count
         var replacement: UInt64 = 0
         var replacementCount = 0
-        if end >= 5, foldable[Int(w[end - 1] | 0x20)] {
-            // The last (up to) eight letters, lowercased, last letter in the low byte.
-            var tail: UInt64 = 0
-            for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
-            for e in endings where end > e.count + 1 && tail & e.mask == e.suffix {
-                end -= e.count
-                replacement = e.replacement
-                replacementCount = e.replacementCount
-                break
+        if end >= 5 {
+            let group = endingGroups[Int((w[end - 1] | 0x20) & 0x7F)]
+            if group != 0 {
+                // The last (up to) eight letters, lowercased, last letter in the low byte.
+                var tail: UInt64 = 0
+                for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
+                for g in Int(group >> 8)..<Int(group >> 8 + group & 0xFF) {
+                    let e = endings[g]
+                    guard end > e.count + 1, tail & e.mask == e.suffix else { continue }
+                    end -= e.count
+                    replacement = e.replacement
+                    replacementCount = e.replacementCount
+                    break
+                }
             }
         }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -139,14 +156,21 @@ enum Words {
         return out
     }
 
-    /// Endings of at most eight letters (they are packed into a `UInt64`).
+    /// Endings of at most eight letters (they are packed into a `UInt64`), grouped
+    /// by last letter (a word can only match in its own group; order kept within one).
     private static let endings: [Ending] = [
         ("isation", "ization"), ("isations", "izations"), ("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"),
         ("yse", "yze"), ("ysed", "yzed"), ("our", "or"), ("ours", "ors"), ("oured", "ored"), ("ouring", "oring"),
         ("tre", "ter"), ("tres", "ters"), ("ogue", "og"), ("ogues", "ogs"), ("lled", "led"), ("lling", "ling"),
         ("ence", "ense"), ("amme", "am"), ("ammes", "ams"),
-    ].map { Ending($0.0, $0.1) }
+    ].map { Ending($0.0, $0.1) }.enumerated().sorted { ($0.element.suffix & 0xFF, $0.offset) < ($1.element.suffix & 0xFF, $1.offset) }
+        .map(\.element)
 
-    /// Last letters some ending has (most words can be skipped on their last byte).
-    private static let foldable: [Bool] = (0..<128).map { b in endings.contains { $0.suffix & 0xFF == UInt64(b) } }
+    /// For each last letter, where its endings start (high byte) and how many there
+    /// are (low byte); 0 for the letters no ending has, which most words end in.
+    private static let endingGroups: [UInt16] = (0..<128).map { b in
+        guard let first = endings.firstIndex(where: { $0.suffix & 0xFF == UInt64(b) }) else { return 0 }
+        let count = endings.filter { $0.suffix & 0xFF == UInt64(b) }.count
+        return UInt16(first) << 8 | UInt16(count)
+    }
 }
