@@ -111,6 +111,33 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(!copy.writesFile)  // drop is the default
     }
 
+    /// A bio that opens every story of an outlet is a key 60 entries share; candidates
+    /// come from its 32 most recent ones, and an old story's copy is still found
+    /// through its own paragraphs.
+    @Test(arguments: StoreBackend.available) func aKeyManyEntriesShareStillFindsOldCopies(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
+        let d = Deduplicator(policy: DedupPolicy())
+        let bio = "Kestrel Bay Courier staff writers cover the harbour, the council and the ferries every day of the week for our readers."
+        var seed: UInt64 = 7
+        func paragraph() -> String {
+            let words = ["grain", "ferry", "council", "harbour", "vote", "tonnes", "route", "night", "bridge", "fees", "crew", "dock",
+                         "season", "budget", "mayor", "storm", "cargo", "pier", "tide", "permit", "survey", "repair", "fleet", "lease"]
+            return (0..<30).map { _ in
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return words[Int(seed >> 33) % words.count]
+            }.joined(separator: " ") + "."
+        }
+        let stories = (0..<60).map { _ in [bio, paragraph(), paragraph()] }
+        for (n, s) in stories.enumerated() {
+            let decision = try f.decide(d, feed: "courier", id: itemID(n), text: s.joined(separator: "\n\n"))
+            #expect(decision.record.status == .original, "story \(n) is no copy")
+        }
+        let reprint = try f.decide(d, feed: "other", id: itemID(100), text: stories[0].joined(separator: "\n\n") + "\n\nSource: Courier")
+        #expect(reprint.record.duplicateOf == itemID(0))
+        let excerpt = try f.decide(d, feed: "digest", id: itemID(101), text: stories[1][0...1].joined(separator: "\n\n"))
+        #expect(excerpt.record.duplicateOf == itemID(1))
+    }
+
     @Test(arguments: StoreBackend.available) func differentReportsAndShortItemsStayApart(_ backend: StoreBackend) throws {
         let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
