@@ -122,16 +122,14 @@ public final class Deduplicator: Sendable {
         for key in item.exactKeys {
             scratch.removeAll(keepingCapacity: true)
             index.table.lookup(key.value, into: &scratch)
-            for o in Self.mostRecent(scratch) where index.isLive(o, horizon: horizon) && index.entries[o].item != me {
-                exact.append((key, o))
-            }
+            for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me { exact.append((key, o)) }
         }
         var near = Set<Int>()
         if fp.words >= Fingerprint.minimumWords {
             for key in fp.nearKeys {
                 scratch.removeAll(keepingCapacity: true)
                 index.table.lookup(key, into: &scratch)
-                for o in Self.mostRecent(scratch) where index.isLive(o, horizon: horizon) && index.entries[o].item != me
+                for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me
                     && Int(index.entries[o].words) >= Fingerprint.minimumWords
                 {
                     near.insert(o)
@@ -187,21 +185,6 @@ public final class Deduplicator: Sendable {
             record: DedupRecord(
                 status: .duplicate, cluster: cluster.hex, duplicateOf: target.hex, similarity: primary.similarity, method: primary.method),
             writesFile: !policy.dropCopies, reason: reason, joins: joined.map(\.hex).sorted())
-    }
-
-    /// Candidates taken from one key, at most: the most recent ones. A key that many
-    /// entries share is an opening that recurs across stories (an author bio that
-    /// starts a paragraph, a press-release preamble), or a story copied many times;
-    /// every entry under it was verified against the store, so one such key made each
-    /// decision cost in proportion to the index. The most recent entries of a widely
-    /// copied story are members of its cluster, which is all a decision needs.
-    static let candidatesPerKey = 32
-
-    @inline(__always) static func mostRecent(_ ordinals: [Int]) -> ArraySlice<Int> {
-        // The table files a key's entries in probe order, which is insertion order;
-        // sorted anyway, as the rare tag collision can interleave them.
-        guard ordinals.count > candidatesPerKey else { return ordinals[...] }
-        return ordinals.sorted().suffix(candidatesPerKey)
     }
 
     private struct Match {

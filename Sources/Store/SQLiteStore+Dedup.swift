@@ -10,14 +10,14 @@ struct SQLiteDedupSession: DedupSession {
     func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry] {
         // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
         // SQLite would visit every entry of the window on each round.
-        try Row.fetchAll(
-            db,
+        // Cached: every round asks, usually for nothing, and parsing the SQL each time
+        // cost more than the answer.
+        let statement = try db.cachedStatement(
             sql: """
                 SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
                 FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?
-                """,
-            arguments: [seq, since.timeIntervalSince1970, limit]
-        ).map(Self.entry)
+                """)
+        return try Row.fetchAll(statement, arguments: [seq, since.timeIntervalSince1970, limit]).map(Self.entry)
     }
 
     func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails] {

@@ -592,23 +592,28 @@ public final class SQLiteStore: Store {
     public func recordIntents(feedID: String, now: Date, _ plan: (any DedupSession) throws -> DeliveryIntents) throws(StoreError) {
         try write("record intents") { db in
             let intents = try plan(SQLiteDedupSession(db: db))
-            for i in intents.items {
-                try db.execute(
+            // Cached statements: one row per new item and paragraph, and parsing the SQL
+            // for each cost more than the insert.
+            if !intents.items.isEmpty {
+                let insertItem = try db.cachedStatement(
                     sql: """
                         INSERT INTO item (feed_id, item_key, item_id, content_hash, file_name, delivered, first_seen_at, dedup)
                         VALUES (?, ?, ?, ?, ?, 0, ?, ?)
                         ON CONFLICT (feed_id, item_key) DO UPDATE SET content_hash = excluded.content_hash,
                             file_name = excluded.file_name, delivered = 0, dedup = excluded.dedup
-                        """,
-                    arguments: [feedID, i.key, i.itemID, i.contentHash, i.fileName, now.timeIntervalSince1970, i.dedup?.json])
+                        """)
+                for i in intents.items {
+                    try insertItem.execute(
+                        arguments: [feedID, i.key, i.itemID, i.contentHash, i.fileName, now.timeIntervalSince1970, i.dedup?.json])
+                }
             }
-            for (h, n) in intents.paragraphs {
-                try db.execute(
+            if !intents.paragraphs.isEmpty {
+                let insertParagraph = try db.cachedStatement(
                     sql: """
                         INSERT INTO feed_paragraph (feed_id, hash, items, last_seen) VALUES (?, ?, ?, ?)
                         ON CONFLICT (feed_id, hash) DO UPDATE SET items = items + excluded.items, last_seen = excluded.last_seen
-                        """,
-                    arguments: [feedID, h, n, now.timeIntervalSince1970])
+                        """)
+                for (h, n) in intents.paragraphs { try insertParagraph.execute(arguments: [feedID, h, n, now.timeIntervalSince1970]) }
             }
         }
     }

@@ -138,6 +138,28 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(excerpt.record.duplicateOf == itemID(1))
     }
 
+    /// One text in 400 items (a podcast's description in every episode): each key
+    /// keeps its most recent entries only, and every later item is still a copy in
+    /// the first one's cluster.
+    @Test(arguments: StoreBackend.available) func oneTextInManyItemsStaysOneCluster(_ backend: StoreBackend) throws {
+        let f = try DedupStoreFixture(backend)
+        let d = Deduplicator(policy: DedupPolicy())
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        var decisions: [DedupDecision] = []
+        for round in 0..<8 {
+            try f.store.recordIntents(feedID: "podcast", now: now) { session in
+                let items = (0..<50).map { k in
+                    DedupCandidate(itemID: itemID(round * 50 + k), feedID: "podcast", guid: nil, url: nil, text: Stories.original)
+                }
+                decisions += try d.decide(items, session: session, now: now)
+                return DeliveryIntents(items: [])
+            }
+        }
+        #expect(decisions.first?.record == .original(itemID(0)))
+        #expect(decisions.dropFirst().allSatisfy { $0.record.status == .duplicate && $0.record.cluster == itemID(0) })
+        #expect(decisions.last?.record.method == .contentHash)
+    }
+
     @Test(arguments: StoreBackend.available) func differentReportsAndShortItemsStayApart(_ backend: StoreBackend) throws {
         let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
