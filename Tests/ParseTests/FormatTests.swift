@@ -119,6 +119,13 @@ import Testing
         let p = try parse(rss("<item><title>same</title></item><item><title>same</title></item>"))
         #expect(p.items.count == 2)
         #expect(p.items[0].id != p.items[1].id)
+        // Many of them (suffixes were counted from 2 for each, quadratic: 20,000 took 95 s),
+        // and a real key that looks like a suffix still stays apart.
+        let many = try parse(rss(String(repeating: "<item><title>same</title></item>", count: 3000)
+            + "<item><guid>tag:x,2024:1</guid></item><item><guid>tag:x,2024:1</guid></item>"))
+        #expect(many.items.count == 3002)
+        #expect(Set(many.items.map(\.id)).count == 3002)
+        #expect(many.items[2].key == many.items[0].key + "#3")
     }
 
     @Test func contentInPlainTextIsEscapedAsHTML() throws {

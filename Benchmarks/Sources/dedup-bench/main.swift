@@ -6,7 +6,7 @@ import Store
 // Copy detection throughput with a large index, and what the index costs.
 //
 //   Benchmarks/run-dedup-bench            (builds this, installs datasketch in a venv, runs both)
-//   dedup-bench DIR [--index N] [--shared P] [--measure M]
+//   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R]
 //
 // Texts are synthetic news-like paragraphs (Zipf-distributed words), made from a
 // fixed seed. The first P of the N index items and the M measured items are
@@ -17,7 +17,7 @@ import Store
 //
 // feedspool: fills a SQLite store (DIR/bench.db) with N entries through the real
 // decision path, in rounds of 500 items, then times the M measured items, one
-// round per 20 items (as jobs deliver them): fingerprint, candidate lookup,
+// round per R items (20 unless given: as jobs deliver them): fingerprint, candidate lookup,
 // verification against the store, insert. Prints items/s, copies found, bytes
 // per item in the store and in memory, and peak RSS.
 
@@ -34,6 +34,7 @@ let dir = URL(fileURLWithPath: args[1])
 let indexSize = option("--index", 1_000_000)
 let shared = min(option("--shared", 100_000), indexSize)
 let measured = option("--measure", 20_000)
+let measuredRound = option("--round", 20)
 
 struct Generator {
     var state: UInt64
@@ -177,7 +178,7 @@ nonisolated(unsafe) var measuredNanos: UInt64 = 0  // one thread
 print("dedup-bench: filling the index with \(indexSize) items (\(shared) shared with datasketch)…")
 let fill = try rounds({ story(UInt64($0)) }, range: 0..<indexSize, round: 500, idOffset: 0)
 print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
-let result = try rounds({ measure[$0] }, range: 0..<measured, round: 20, idOffset: 50_000_000)
+let result = try rounds({ measure[$0] }, range: 0..<measured, round: measuredRound, idOffset: 50_000_000)
 let stats = try store.dedupStats()
 let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
 let memory = dedup.memoryFootprint
