@@ -77,6 +77,14 @@ final class FeedBuilder: SAXDelegate {
     private(set) var feed = FeedInfo(format: .rss20)
     private(set) var items: [Item] = []
 
+    /// The feed's authors so far, to drop repeats in constant time (a list search made
+    /// a document of many authors quadratic).
+    private var feedAuthorsSeen = Set<String>()
+
+    private func addFeedAuthor(_ name: String) {
+        if feedAuthorsSeen.insert(name).inserted { feed.authors.append(name) }
+    }
+
     /// The items read so far, handed over: the builder lets go of them, so that
     /// replacing an item's text frees the old one (a 50 MB feed would hold both).
     func takeItems() -> [Item] {
@@ -210,8 +218,8 @@ final class FeedBuilder: SAXDelegate {
                 if let display, !display.isEmpty {
                     if stack.last?.context == .item {
                         draft?.authors.append((display, 0))
-                    } else if stack.last?.context == .feed, !feed.authors.contains(display) {
-                        feed.authors.append(display)
+                    } else if stack.last?.context == .feed {
+                        addFeedAuthor(display)
                     }
                 }
             }
@@ -504,7 +512,7 @@ final class FeedBuilder: SAXDelegate {
             }
         case .author(let p):
             guard let name = Self.authorName(plain) else { return }
-            if inItem { draft?.authors.append((name, p)) } else if !feed.authors.contains(name) { feed.authors.append(name) }
+            if inItem { draft?.authors.append((name, p)) } else { addFeedAuthor(name) }
         case .category:
             if !plain.isEmpty { draft?.categories.append(Self.collapse(plain)) }
         case .mediaKeywords:

@@ -47,20 +47,12 @@ enum ItemAssembler {
         if item.contentText == nil { item.contentText = summaryText }
         item.published = d.published?.0 ?? d.updated?.0
         item.updated = d.updated?.0
-        var authors: [String] = []
-        for (name, _) in d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element)
-        where !authors.contains(name) {
-            authors.append(name)
-        }
-        item.authors = authors
-        var categories: [String] = []
-        for c in d.categories where !categories.contains(c) { categories.append(c) }
-        item.categories = categories
-        var enclosures: [Enclosure] = []
-        for e in (d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures) where !enclosures.contains(where: { $0.url == e.url }) {
-            enclosures.append(e)
-        }
-        item.enclosures = enclosures
+        // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
+        // and an item of 40,000 categories took seconds.
+        item.authors = firstOfEach(
+            d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
+        item.categories = firstOfEach(d.categories, by: { $0 })
+        item.enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
         item.language = d.language
         item.source = d.source
         return item
@@ -90,6 +82,12 @@ enum ItemAssembler {
             items[i].contentText = kept
         }
         return boilerplate.sorted()
+    }
+
+    /// The values in order, without later ones whose `key` was seen already.
+    static func firstOfEach<T, K: Hashable>(_ values: [T], by key: (T) -> K) -> [T] {
+        var seen = Set<K>()
+        return values.filter { seen.insert(key($0)).inserted }
     }
 
     /// Plain text as HTML: escaped, one `<p>` per paragraph.

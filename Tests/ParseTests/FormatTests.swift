@@ -128,6 +128,20 @@ import Testing
         #expect(many.items[2].key == many.items[0].key + "#3")
     }
 
+    /// Repeats in lists leave in one pass (a search per value was quadratic: an item
+    /// of 40,000 categories, 20,000 enclosures and authors took 8 s).
+    @Test func longListsKeepFirstOfEachInOrder() throws {
+        let categories = (0..<20_000).map { "<category>c\($0 % 15_000)</category>" }.joined()
+        let enclosures = (0..<5_000).map { #"<enclosure url="http://e.example/\#($0 % 4_000).mp3" type="audio/mpeg"/>"# }.joined()
+        let authors = (0..<5_000).map { "<managingEditor>m\($0 % 10)@e.example</managingEditor>" }.joined()
+        let p = try parse(rss(authors + "<item><title>x</title>\(categories)\(enclosures)<author>a@e.example</author><author>a@e.example</author></item>"))
+        let item = try #require(p.items.first)
+        #expect(item.categories.count == 15_000 && item.categories.first == "c0" && item.categories.last == "c14999")
+        #expect(item.enclosures.count == 4_000 && item.enclosures[1].url == "http://e.example/1.mp3")
+        #expect(item.authors == ["a@e.example"])
+        #expect(p.feed.authors.count == 10)
+    }
+
     @Test func contentInPlainTextIsEscapedAsHTML() throws {
         let p = try parse("""
             <feed xmlns="http://www.w3.org/2005/Atom"><title>x</title>
