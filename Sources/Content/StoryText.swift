@@ -177,19 +177,33 @@ public enum StoryText {
         return Set(exact.compactMap { $0.value >= 2 ? $0.key : nil })
     }
 
-    /// `text` without the paragraphs in `boilerplate`; nil when nothing was removed
-    /// or nothing would be left.
-    public static func removing(_ boilerplate: Set<String>, from text: String) -> String? {
-        guard !boilerplate.isEmpty else { return nil }
-        let hashes = Set(boilerplate.map { p -> UInt64 in var p = p; return p.withUTF8 { hash($0, 0..<$0.count) } })
-        var text = text
-        return text.withUTF8 { b in
-            let all = Paragraphs.ranges(b)
-            let kept = all.filter { r in
-                !(hashes.contains(hash(b, r)) && boilerplate.contains(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)))
+    /// Paragraphs to take out of a document's stories, with their byte hashes
+    /// computed once (per story they made removal quadratic in the document).
+    public struct Boilerplate: Sendable {
+        public let paragraphs: Set<String>
+        let hashes: Set<UInt64>
+
+        public init(_ paragraphs: Set<String>) {
+            self.paragraphs = paragraphs
+            hashes = Set(paragraphs.map { p -> UInt64 in
+                var p = p
+                return p.withUTF8 { StoryText.hash($0, 0..<$0.count) }
+            })
+        }
+
+        /// `text` without these paragraphs; nil when nothing was removed or nothing would be left.
+        public func removing(from text: String) -> String? {
+            guard !paragraphs.isEmpty else { return nil }
+            var text = text
+            return text.withUTF8 { b in
+                let all = Paragraphs.ranges(b)
+                let kept = all.filter { r in
+                    !(hashes.contains(StoryText.hash(b, r))
+                        && paragraphs.contains(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)))
+                }
+                guard !kept.isEmpty, kept.count < all.count else { return nil }
+                return StoryText.joined(b, kept)
             }
-            guard !kept.isEmpty, kept.count < all.count else { return nil }
-            return joined(b, kept)
         }
     }
 

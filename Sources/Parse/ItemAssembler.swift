@@ -74,14 +74,15 @@ enum ItemAssembler {
                 items[i].source = ItemSource(name: name, url: nil, evidence: .text)
             }
         }
-        let boilerplate = StoryText.recurringParagraphs(items.compactMap(\.contentText))
-        guard !boilerplate.isEmpty else { return [] }
+        let recurring = StoryText.recurringParagraphs(items.compactMap(\.contentText))
+        guard !recurring.isEmpty else { return [] }
+        let boilerplate = StoryText.Boilerplate(recurring)
         for i in items.indices {
             // Never empties a story entirely (`removing` is nil then).
-            guard let text = items[i].contentText, let kept = StoryText.removing(boilerplate, from: text) else { continue }
+            guard let text = items[i].contentText, let kept = boilerplate.removing(from: text) else { continue }
             items[i].contentText = kept
         }
-        return boilerplate.sorted()
+        return recurring.sorted()
     }
 
     /// The values in order, without later ones whose `key` was seen already.

@@ -163,9 +163,10 @@ import Testing
 
     @Test func removingBoilerplateNeverEmptiesAStory() {
         let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
-        #expect(StoryText.removing([bio], from: "Story text.\n\n\(bio)") == "Story text.")
-        #expect(StoryText.removing([bio], from: bio) == nil)
-        #expect(StoryText.removing([bio], from: "Nothing to remove here.") == nil)
+        let boilerplate = StoryText.Boilerplate([bio])
+        #expect(boilerplate.removing(from: "Story text.\n\n\(bio)") == "Story text.")
+        #expect(boilerplate.removing(from: bio) == nil)
+        #expect(boilerplate.removing(from: "Nothing to remove here.") == nil)
     }
 
     @Test func recurringParagraphsNeedTwoItemsAndForty() {
