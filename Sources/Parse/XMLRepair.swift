@@ -43,6 +43,12 @@ struct XMLRepair {
     /// Deepest element nesting tracked; libxml2 itself stops at 256.
     private static let maxDepth = 512
 
+    /// Attributes (and namespace declarations) kept per start tag.
+    static let maxAttributes = 256
+    private var attributes = 0
+    private var droppingAttributes = false
+    private var notedAttributeLimit = false
+
     /// Repairs as much of `input` as can be decided, appends it to `out` and
     /// leaves the undecided tail (a few dozen bytes at most) in `input`.
     /// Repairs what can be decided of `input` in place of a copy; returns the
@@ -81,6 +87,26 @@ struct XMLRepair {
                 i += used
             case .startTag(let quote):
                 let c = b[i]
+                if droppingAttributes {
+                    // Past the attribute limit: nothing more of this tag goes out but its end.
+                    i += 1
+                    if quote != 0 {
+                        if c == quote { state = .startTag(quote: 0) }
+                    } else if c == 0x22 || c == 0x27 {
+                        state = .startTag(quote: c)
+                    } else if c == 0x3E {
+                        if lastTagByte == 0x2F { out.append(0x2F) }
+                        out.append(0x3E)
+                        endStartTag(selfClosing: lastTagByte == 0x2F)
+                    } else if c == 0x3C {
+                        out.append(0x3E)
+                        endStartTag(selfClosing: false)
+                        i -= 1  // the '<' opens the next markup
+                    } else if c != 0x20 && c != 0x09 && c != 0x0A && c != 0x0D {
+                        lastTagByte = c
+                    }
+                    continue
+                }
                 if quote != 0 {
                     if c == quote {
                         state = .startTag(quote: 0); out.append(c); i += 1
@@ -111,8 +137,25 @@ struct XMLRepair {
                     out.append(0x3E)
                     endStartTag(selfClosing: false)
                 } else {
-                    if c == 0x22 || c == 0x27 { state = .startTag(quote: c) }
-                    if c != 0x20 && c != 0x09 && c != 0x0A && c != 0x0D { lastTagByte = c }
+                    if c == 0x22 || c == 0x27 {
+                        state = .startTag(quote: c)
+                        attributes += 1
+                    }
+                    if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                        if attributes >= Self.maxAttributes {
+                            // libxml2 2.9 checks each attribute against all before it: 100,000
+                            // attributes took seconds. No feed element needs more than this.
+                            droppingAttributes = true
+                            if !notedAttributeLimit {
+                                notedAttributeLimit = true
+                                problems.append("an element with more than \(Self.maxAttributes) attributes: the rest were dropped")
+                            }
+                            i += 1
+                            continue
+                        }
+                    } else {
+                        lastTagByte = c
+                    }
                     out.append(c); i += 1
                 }
             case .comment:
@@ -195,6 +238,8 @@ struct XMLRepair {
         if isNameStart(c) {
             out.append(0x3C)
             state = .startTag(quote: 0)
+            attributes = 0
+            droppingAttributes = false
             tagName.removeAll(keepingCapacity: true)
             collectingName = true
             lastTagByte = 0
@@ -207,6 +252,8 @@ struct XMLRepair {
     private mutating func endStartTag(selfClosing: Bool) {
         state = .text
         collectingName = false
+        attributes = 0
+        droppingAttributes = false
         if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.append(tagName) }
     }
 
