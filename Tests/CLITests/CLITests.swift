@@ -199,4 +199,21 @@ private let fixtures = Binary.repository.appendingPathComponent("Tests/ParseTest
         #expect(roundTrip.contains("https://racurs.example/feed.rss") && roundTrip.contains("https://bunatimes.example/feed.xml"))
         #expect(try Binary.run(["opml", "import", config.path, "--config", other.path]).status == 65)  // JSON is not OPML
     }
+
+    @Test func repeatsInTheFileAreSkippedAndSameSlugsNumbered() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("feedspool-opml-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("config.json")
+        try Data(#"{ "spool": "spool", "feeds": [] }"#.utf8).write(to: config)
+        let opml = dir.appendingPathComponent("subs.opml")
+        let outlines = ["https://dup.example/feed", "http://dup.example/feed", "https://dup.example/feed", "https://DUP.example/feed"]
+            .map { #"<outline type="rss" text="d" xmlUrl="\#($0)"/>"# }.joined()
+        try Data(#"<opml version="2.0"><body>\#(outlines)</body></opml>"#.utf8).write(to: opml)
+        let r = try Binary.run(["opml", "import", opml.path, "--config", config.path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [String]])
+        #expect(out["skipped"] == ["https://dup.example/feed"])
+        #expect(out["added"] == ["dup-example-feed", "dup-example-feed-2", "dup-example-feed-3"])
+    }
 }
