@@ -37,6 +37,12 @@ public enum Paragraphs {
         return count
     }
 
+    /// Whether the bytes in `r` hold at least `n` characters (Unicode scalars),
+    /// counting only when the byte length leaves it open.
+    @inline(__always) public static func hasAtLeast(_ n: Int, charactersIn b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        r.count >= 4 * n || (r.count >= n && scalarCount(b, r) >= n)
+    }
+
     private static func nextLineFeed(_ b: UnsafeBufferPointer<UInt8>, from i: Int) -> Int? {
         var j = i
         let n = b.count

@@ -146,7 +146,11 @@ public enum StoryText {
     /// Paragraphs (of at least `minimumRecurringLength` characters) that recur in
     /// at least two items of one document (an author bio, a newsletter plug): the
     /// outlet's boilerplate, not the story.
-    public static func recurringParagraphs(_ texts: [String]) -> Set<String> {
+    public static func recurringParagraphs(_ texts: [String]) -> RecurringParagraphs {
+        RecurringParagraphs(recurring(in: texts))
+    }
+
+    private static func recurring(in texts: [String]) -> Set<String> {
         guard texts.count >= 2 else { return [] }
         // First by a 64-bit hash of the bytes (no String per paragraph); then, only
         // for hashes seen in two items, exactly by text, so a collision changes nothing.
@@ -177,11 +181,13 @@ public enum StoryText {
         return Set(exact.compactMap { $0.value >= 2 ? $0.key : nil })
     }
 
-    /// Paragraphs to take out of a document's stories, with their byte hashes
-    /// computed once (per story they made removal quadratic in the document).
-    public struct Boilerplate: Sendable {
+    /// A document's recurring paragraphs, with their byte hashes computed once
+    /// (computed per story, they made removal quadratic in the document).
+    public struct RecurringParagraphs: Sendable {
         public let paragraphs: Set<String>
         let hashes: Set<UInt64>
+
+        public var isEmpty: Bool { paragraphs.isEmpty }
 
         public init(_ paragraphs: Set<String>) {
             self.paragraphs = paragraphs
@@ -211,7 +217,7 @@ public enum StoryText {
     public static let minimumRecurringLength = 40
 
     @inline(__always) private static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        r.count >= 4 * minimumRecurringLength || (r.count >= minimumRecurringLength && Paragraphs.scalarCount(b, r) >= minimumRecurringLength)
+        Paragraphs.hasAtLeast(minimumRecurringLength, charactersIn: b, r)
     }
 
     /// A fast 64-bit hash of the bytes, eight at a time (in-process only: never stored).

@@ -6,7 +6,7 @@ import Foundation
 /// part of the story. The worker keeps each feed's paragraph hashes in the store.
 public enum Boilerplate {
     /// Paragraphs shorter than this are never counted (datelines, "Read more").
-    public static let minimumLength = 40
+    public static let minimumLength = StoryText.minimumRecurringLength
 
     /// A stable hash of a paragraph, insensitive to case and white space.
     public static func hash(_ paragraph: String) -> Int64 {
@@ -48,8 +48,7 @@ public enum Boilerplate {
         return text.withUTF8 { b in
             Paragraphs.ranges(b).map { r in
                 let p = UnsafeBufferPointer(rebasing: b[r])
-                let long = r.count >= 4 * minimumLength || (r.count >= minimumLength && Paragraphs.scalarCount(b, r) >= minimumLength)
-                return (String(decoding: p, as: UTF8.self), long ? hash(p) : nil)
+                return (String(decoding: p, as: UTF8.self), Paragraphs.hasAtLeast(minimumLength, charactersIn: b, r) ? hash(p) : nil)
             }
         }
     }

@@ -76,13 +76,12 @@ enum ItemAssembler {
         }
         let recurring = StoryText.recurringParagraphs(items.compactMap(\.contentText))
         guard !recurring.isEmpty else { return [] }
-        let boilerplate = StoryText.Boilerplate(recurring)
         for i in items.indices {
             // Never empties a story entirely (`removing` is nil then).
-            guard let text = items[i].contentText, let kept = boilerplate.removing(from: text) else { continue }
+            guard let text = items[i].contentText, let kept = recurring.removing(from: text) else { continue }
             items[i].contentText = kept
         }
-        return recurring.sorted()
+        return recurring.paragraphs.sorted()
     }
 
     /// The values in order, without later ones whose `key` was seen already.

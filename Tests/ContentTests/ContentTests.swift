@@ -147,7 +147,7 @@ import Testing
     @Test func recurringParagraphsAcrossItemsAreBoilerplate() {
         let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
         let recurring = StoryText.recurringParagraphs(["Story one text.\n\n\(bio)", "Story two text.\n\n\(bio)", "Story three."])
-        #expect(recurring == [bio])
+        #expect(recurring.paragraphs == [bio])
         #expect(StoryText.recurringParagraphs(["Only one item.\n\n\(bio)"]).isEmpty)
     }
 }
@@ -163,7 +163,7 @@ import Testing
 
     @Test func removingBoilerplateNeverEmptiesAStory() {
         let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
-        let boilerplate = StoryText.Boilerplate([bio])
+        let boilerplate = StoryText.RecurringParagraphs([bio])
         #expect(boilerplate.removing(from: "Story text.\n\n\(bio)") == "Story text.")
         #expect(boilerplate.removing(from: bio) == nil)
         #expect(boilerplate.removing(from: "Nothing to remove here.") == nil)
@@ -173,6 +173,6 @@ import Testing
         let long = "This paragraph is long enough to count as boilerplate, surely."
         #expect(StoryText.recurringParagraphs(["A.\n\nShort one.", "B.\n\nShort one."]).isEmpty)
         #expect(StoryText.recurringParagraphs(["A.\n\n\(long)\n\n\(long)", "B."]).isEmpty, "twice in one item is not recurring")
-        #expect(StoryText.recurringParagraphs(["A.\n\n\(long)", "B.\n\n  \(long)  "]) == [long])
+        #expect(StoryText.recurringParagraphs(["A.\n\n\(long)", "B.\n\n  \(long)  "]).paragraphs == [long])
     }
 }
