@@ -109,9 +109,7 @@ public final class FeedParser {
         case .undecided:
             throw .notAFeed(reason: "the document is empty")
         case .json:
-            guard let (info, drafts) = JSONFeedReader.read(held, baseURL: options.baseURL) else {
-                throw .notAFeed(reason: "JSON that is not a JSON Feed (no \"version\" of https://jsonfeed.org/version/1.x)")
-            }
+            let (info, drafts) = try JSONFeedReader.read(held, baseURL: options.baseURL)
             let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
             return ParsedFeed(feed: info, items: items, boilerplate: boilerplate)
         case .xml(let sax, var normalizer):

@@ -59,11 +59,33 @@ enum JSONFeedReader {
         }
     }
 
-    /// Items as raw drafts for `FeedParser` to finish; `nil` when `data` is not a JSON Feed.
-    static func read(_ data: [UInt8], baseURL: URL?) -> (FeedInfo, [FeedBuilder.Draft])? {
-        guard let doc = try? JSONDecoder().decode(Document.self, from: Data(data)),
-            let version = doc.version, version.contains("jsonfeed.org/version/1")
-        else { return nil }
+    /// What is wrong with JSON that does not parse, in JSONSerialization's words
+    /// ("Too many nested arrays or dictionaries around character 531."): the decoder
+    /// only says that it is not valid JSON.
+    private static func syntaxProblem(in data: [UInt8]) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(data), options: [.fragmentsAllowed])
+            return "the data is not valid JSON"
+        } catch {
+            let e = error as NSError
+            return (e.userInfo[NSDebugDescriptionErrorKey] as? String) ?? e.localizedDescription
+        }
+    }
+
+    /// Items as raw drafts for `FeedParser` to finish; `.notAFeed` saying why when
+    /// `data` is not a JSON Feed (not JSON at all, nested too deep, no 1.x version).
+    static func read(_ data: [UInt8], baseURL: URL?) throws(ParseError) -> (FeedInfo, [FeedBuilder.Draft]) {
+        let doc: Document
+        do {
+            doc = try JSONDecoder().decode(Document.self, from: Data(data))
+        } catch DecodingError.dataCorrupted {
+            throw .notAFeed(reason: "JSON that cannot be read: \(Self.syntaxProblem(in: data))")
+        } catch {
+            throw .notAFeed(reason: "JSON that is not a JSON Feed (\(error))")
+        }
+        guard let version = doc.version, version.contains("jsonfeed.org/version/1") else {
+            throw .notAFeed(reason: "JSON that is not a JSON Feed (no \"version\" of https://jsonfeed.org/version/1.x)")
+        }
         func resolve(_ s: String?) -> String? { s.map { URLText.resolve($0, against: baseURL) } }
         let people = (doc.authors ?? doc.author.map { [$0] } ?? []).compactMap(\.name)
         let info = FeedInfo(

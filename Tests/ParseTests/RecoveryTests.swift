@@ -125,6 +125,23 @@ import Testing
         #expect(throws: ParseError.self) { try parse("just some text") }
     }
 
+    /// Each kind of bad JSON says what is wrong with it.
+    @Test func badJSONSaysWhy() {
+        func reason(_ text: String) -> String? {
+            do {
+                _ = try parse(text)
+                return nil
+            } catch {
+                return (error as? ParseError)?.message
+            }
+        }
+        let deep = #"{"version": "https://jsonfeed.org/version/1.1", "x": "# + String(repeating: "[", count: 100_000) + "}"
+        #expect(reason(deep)?.contains("Too many nested arrays or dictionaries") == true)
+        #expect(reason(#"{"version": "https://jsonfeed.org/version/1.1", "items": ["#)?.contains("Unexpected end of file") == true)
+        #expect(reason(#"{"version": "https://jsonfeed.org/version/1.1", "items": 5}"#)?.contains("Path: items") == true)
+        #expect(reason(#"{"hello": 1}"#)?.contains(#"no "version" of https://jsonfeed.org/version/1.x"#) == true)
+    }
+
     @Test func randomBytesNeverCrash() throws {
         var rng = SplitMix(seed: 42)
         for _ in 0..<300 {
