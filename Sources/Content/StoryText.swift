@@ -17,6 +17,7 @@ public enum StoryText {
     }
 
     public static func clean(_ text: String) -> Cleaned {
+        let original = text
         var text = text
         return text.withUTF8 { b in
             var kept = Paragraphs.ranges(b).filter { !isJunk(b, $0) }
@@ -30,8 +31,16 @@ public enum StoryText {
                     kept.remove(at: index)
                 }
             }
-            return Cleaned(text: joined(b, kept), sourceName: source)
+            return Cleaned(text: isWhole(b, kept) ? original : joined(b, kept), sourceName: source)
         }
+    }
+
+    /// Whether `ranges` joined by blank lines would be all of `b` (nothing was
+    /// removed or trimmed): then the text is kept as it is, without a copy.
+    private static func isWhole(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> Bool {
+        guard let first = ranges.first, let last = ranges.last, first.lowerBound == 0, last.upperBound == b.count else { return false }
+        for k in ranges.indices.dropFirst() where ranges[k].lowerBound != ranges[k - 1].upperBound + 2 { return false }
+        return true
     }
 
     /// Paragraphs of a text as the renderer writes it (blank-line separated).
@@ -64,11 +73,28 @@ public enum StoryText {
     }
 
     static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        var braces = 0
-        for i in r where b[i] == 0x7B || b[i] == 0x7D { braces += 1 }
-        if braces >= 2, isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
+        if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
         guard r.count < 200 || Paragraphs.scalarCount(b, r) < 200 else { return false }
         return junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8)))
+    }
+
+    /// Whether the bytes in `r` hold at least two of `{` and `}` (eight bytes a step:
+    /// prose rarely has any).
+    private static func hasTwoBraces(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        guard let base = b.baseAddress, r.count >= 2 else { return false }
+        var braces = 0
+        var i = r.lowerBound
+        let raw = UnsafeRawPointer(base)
+        while i + 8 <= r.upperBound {
+            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if ByteScan.has(x, 0x7B) || ByteScan.has(x, 0x7D) {
+                for k in i..<i + 8 where b[k] == 0x7B || b[k] == 0x7D { braces += 1 }
+                if braces >= 2 { return true }
+            }
+            i += 8
+        }
+        for k in i..<r.upperBound where b[k] == 0x7B || b[k] == 0x7D { braces += 1 }
+        return braces >= 2
     }
 
     /// A paragraph with braces that is a style sheet or a script, not prose.
