@@ -6,7 +6,7 @@ import Foundation
 
 /// A minimal HTTP/1.0 listener for `/metrics` and `/healthz`, on a Dispatch
 /// read source. It answers GET requests of at most 8 KiB, one per connection,
-/// with a 2 s read timeout; anything else gets 404 or 400.
+/// within 2 s of connecting; anything else gets 404 or 400.
 ///
 /// `@unchecked Sendable`: its state is touched only on `queue`.
 final class HealthServer: @unchecked Sendable {
@@ -71,15 +71,26 @@ final class HealthServer: @unchecked Sendable {
         }
     }
 
+    /// How long one client may take to send its request line, in all.
+    static let requestTimeout = 2.0
+
     private func serve(_ client: Int32) {
         defer { close(client) }
         _ = fcntl(client, F_SETFL, fcntl(client, F_GETFL) & ~O_NONBLOCK)
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        func setTimeout(_ option: Int32, _ seconds: Double) {
+            var t = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+            setsockopt(client, SOL_SOCKET, option, &t, socklen_t(MemoryLayout<timeval>.size))
+        }
+        setTimeout(SO_SNDTIMEO, Self.requestTimeout)
+        // One deadline for the whole request line: a timeout per read let a client
+        // that sends a byte now and then hold the (one-at-a-time) server for hours.
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.requestTimeout * 1e9)
         var request: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 2048)
         while request.count < 8192, !request.contains(0x0A) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return }
+            setTimeout(SO_RCVTIMEO, max(0.001, Double(deadline - now) / 1e9))
             let n = read(client, &buffer, buffer.count)
             if n <= 0 { return }
             request.append(contentsOf: buffer[0..<n])

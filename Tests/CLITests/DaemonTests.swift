@@ -258,6 +258,33 @@ private func feedsConfig(_ ids: [Int], extra: String = "") -> String {
         #expect(samples[#"feedspool_copies_total{method="near-duplicate"}"#] == 0)
         #expect(samples["feedspool_fetch_duration_seconds_count"] == 2)
         #expect(get("/healthz").0 == 200)
+
+        // A client that sends a byte every half second gets 2 s in all, not 2 s per
+        // byte: the server answers one connection at a time, and others wait behind it.
+        let slow = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(slow, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let dripped = DispatchSemaphore(value: 0)
+        let dripping = Thread {
+            defer { dripped.signal() }
+            for _ in 0..<24 {  // 12 s, if the server let it
+                guard send(slow, "G", 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        dripping.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let asked = Date()
+        #expect(get("/healthz").0 == 200)
+        #expect(Date().timeIntervalSince(asked) < 6, "a slow client held the server")
+        _ = dripped.wait(timeout: .now() + 15)  // the descriptor is closed only once nothing writes to it
+        close(slow)
         try FileManager.default.removeItem(at: dir.appendingPathComponent("spool"))
         let (sick, reason) = get("/healthz")
         #expect(sick == 503, "\(reason)")
