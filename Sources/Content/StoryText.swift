@@ -43,9 +43,6 @@ public enum StoryText {
         return true
     }
 
-    /// Paragraphs of a text as the renderer writes it (blank-line separated).
-    public static func split(_ text: String) -> [String] { Paragraphs.split(text) }
-
     /// The ranges of `b` joined by blank lines, as one String.
     static func joined(_ b: UnsafeBufferPointer<UInt8>, _ ranges: [Range<Int>]) -> String {
         guard !ranges.isEmpty else { return "" }
