@@ -22,24 +22,14 @@ struct OPMLCommand: ParsableCommand {
                     throw Failure(.ioError, "cannot read \(file)")
                 }
                 let subscriptions = try OPML.subscriptions(in: [UInt8](bytes))
-                // Sets and a next number per slug: list searches and counting from 2 for
-                // every feed of one site made a 40,000-feed file take 11 s.
+                // Sets, not list searches: a 40,000-feed file took 11 s.
                 var known = Set(config.feeds.map(\.url))
-                var ids = Set(config.feeds.map(\.id))
-                var nextNumber: [String: Int] = [:]
+                var ids = UniqueNames(separator: "-", taken: Set(config.feeds.map(\.id)))
                 var added: [ConfigEditor.NewFeed] = []
                 var skipped: [String] = []
                 for s in subscriptions {
                     guard known.insert(s.url).inserted else { skipped.append(s.url); continue }
-                    let slug = FeedSlug.make(from: s.url, directory: config.directory)
-                    var id = slug
-                    if ids.contains(id) {
-                        var n = nextNumber[slug] ?? 2
-                        while ids.contains("\(slug)-\(n)") { n += 1 }
-                        id = "\(slug)-\(n)"
-                        nextNumber[slug] = n + 1
-                    }
-                    ids.insert(id)
+                    let id = ids.claim(FeedSlug.make(from: s.url, directory: config.directory))
                     added.append(ConfigEditor.NewFeed(id: id, url: s.url, tags: s.categories))
                 }
                 let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)

@@ -89,3 +89,14 @@ import Testing
         #expect(w.string.contains("\"source\":{\"name\":\"Racurs\",\"url\":null,\"evidence\":\"text\"}"))
     }
 }
+
+@Suite struct UniqueNamesTests {
+    @Test func repeatsAreNumberedPastNamesAlreadyTaken() {
+        var names = UniqueNames(separator: "-", taken: ["a", "a-2"])
+        #expect(names.claim("a") == "a-3")
+        #expect(names.claim("a") == "a-4")
+        #expect(names.claim("b") == "b")
+        #expect(names.claim("b") == "b-2")
+        #expect(names.claim("a-4") == "a-4-2")
+    }
+}
