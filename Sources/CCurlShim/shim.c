@@ -1,6 +1,8 @@
 #include "CCurlShim.h"
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <malloc.h>
 
 CURLcode fs_easy_setopt_long(CURL *handle, CURLoption option, long value) { return curl_easy_setopt(handle, option, value); }
 CURLcode fs_easy_setopt_off(CURL *handle, CURLoption option, curl_off_t value) { return curl_easy_setopt(handle, option, value); }
@@ -37,3 +39,35 @@ int fs_sockaddr_ip(const struct curl_sockaddr *address, unsigned char *out) {
 }
 
 CURLcode fs_msg_result(const CURLMsg *message) { return message->data.result; }
+
+int fs_epoll_open(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int fs_epoll_watch(int set, curl_socket_t socket, int what, int known) {
+    if (what == CURL_POLL_REMOVE) return known ? epoll_ctl(set, EPOLL_CTL_DEL, socket, NULL) : 0;
+    struct epoll_event event;
+    memset(&event, 0, sizeof event);
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) event.events |= EPOLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) event.events |= EPOLLOUT;
+    event.data.fd = socket;
+    return epoll_ctl(set, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event);
+}
+
+int fs_epoll_ready(int set, curl_socket_t *sockets, int *masks, int capacity) {
+    struct epoll_event events[64];
+    if (capacity > 64) capacity = 64;
+    int n = epoll_wait(set, events, capacity, 0);
+    for (int i = 0; i < n; i++) {
+        int mask = 0;
+        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) mask |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+        if (events[i].events & EPOLLERR) mask |= CURL_CSELECT_ERR;
+        sockets[i] = events[i].data.fd;
+        masks[i] = mask;
+    }
+    return n;
+}
+
+void fs_malloc_thresholds(int trim, int mmap) {
+    mallopt(M_TRIM_THRESHOLD, trim);
+    mallopt(M_MMAP_THRESHOLD, mmap);
+}

@@ -1,5 +1,6 @@
 import Synchronization
 import CCurl
+import CCurlShim
 import Foundation
 
 /// Fetches many feeds at once through one libcurl multi handle driven by
@@ -26,6 +27,13 @@ public final class Fetcher: Sendable {
             _ = unsafeBitCast(symbol, to: Init.self)(0x0008_0000, nil)  // OPENSSL_INIT_NO_ATEXIT
         }
         curl_global_init(Int(CURL_GLOBAL_ALL))
+        // Bodies are allocated on the curl queue and freed wherever their consumer
+        // runs. With glibc's default 128 KiB trim threshold, the arenas gave that
+        // memory back to the kernel and faulted it in again for the next bodies:
+        // about 6 page faults per 30 KB feed (fetch-bench: 60,000 per 10,000 feeds,
+        // 3,500 with this). Keep up to 4 MiB free at an arena's top, and take
+        // bodies up to 1 MiB from the heap, not from a fresh mmap each.
+        fs_malloc_thresholds(4 << 20, 1 << 20)
     }()
 
     public init(settings: FetchSettings = FetchSettings()) {
@@ -55,6 +63,9 @@ public final class Fetcher: Sendable {
         group.wait()
         return results.all
     }
+
+    /// How many times the sockets' Dispatch source has fired so far.
+    var socketTurns: Int { engine.queue.sync { engine.readyTurns } }
 
     /// Cancels everything waiting or in flight (their completions get `.cancelled`) and frees libcurl's handles.
     public func shutdown() { engine.shutdown() }

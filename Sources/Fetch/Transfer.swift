@@ -78,8 +78,8 @@ final class Transfer {
 
         var headers: UnsafeMutablePointer<curl_slist>?
         headers = curl_slist_append(headers, "Accept: application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
-        if let etag = request.etag, !etag.isEmpty, !etag.contains("\n") { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
-        if let lm = request.lastModified, !lm.isEmpty, !lm.contains("\n") { headers = curl_slist_append(headers, "If-Modified-Since: \(lm)") }
+        if let etag = request.etag, !etag.isEmpty, !etag.utf8.contains(0x0A) { headers = curl_slist_append(headers, "If-None-Match: \(etag)") }
+        if let lm = request.lastModified, !lm.isEmpty, !lm.utf8.contains(0x0A) { headers = curl_slist_append(headers, "If-Modified-Since: \(lm)") }
         headerList = headers
         fs_easy_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
         if !settings.resolve.isEmpty {
@@ -116,6 +116,13 @@ final class Transfer {
         if body.count + n > maxBytes {
             overLimit = true
             return 0  // aborts the transfer with CURLE_WRITE_ERROR
+        }
+        if body.capacity == 0 {
+            // Room for the whole body at once when the server says its length (the
+            // encoded length: a compressed body still grows as it is decoded).
+            var length: curl_off_t = -1
+            fs_easy_getinfo_off(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+            body.reserveCapacity(length > n && length <= maxBytes ? Int(length) : n)
         }
         data.withMemoryRebound(to: UInt8.self, capacity: n) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
         return n

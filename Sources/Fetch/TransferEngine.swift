@@ -13,8 +13,11 @@ final class TransferEngine: @unchecked Sendable {
     private let settings: FetchSettings
     private var multi: UnsafeMutableRawPointer?
     private var transfers: [UnsafeMutableRawPointer: Transfer] = [:]
-    private var sockets: [Int32: SocketWatch] = [:]
     private var timer: DispatchSourceTimer?
+    /// When curl wants its timeout run: nil when it wants none.
+    private var timeoutWanted: DispatchTime?
+    /// When `timer` fires: nil when it is not set.
+    private var timerArmed: DispatchTime?
 
     private struct Waiting {
         let request: FetchRequest
@@ -49,74 +52,33 @@ final class TransferEngine: @unchecked Sendable {
     private var spacingTimer: DispatchSourceTimer?
     private var spacingTimerDeadline: DispatchTime?
 
-    /// The Dispatch sources of one socket, made once and then suspended or resumed as
-    /// curl asks (creating and cancelling sources per request costs a trip through
-    /// libdispatch's manager thread each time). The socket is closed only after
-    /// both sources' cancel handlers ran.
-    private final class SocketWatch {
-        var read: DispatchSourceRead?
-        var write: DispatchSourceWrite?
-        /// Whether the source is running (not suspended).
-        var readOn = false
-        var writeOn = false
-        /// Whether curl wants to hear about it. A source that is no longer wanted is
-        /// suspended only when it fires, so a busy keep-alive connection never toggles.
-        var readWanted = false
-        var writeWanted = false
-        var liveSources = 0
-        var closeWhenIdle = false
-
-        func setRead(_ on: Bool) {
-            readWanted = on
-            if on, let read, !readOn {
-                read.resume()
-                readOn = true
-            }
-        }
-
-        func setWrite(_ on: Bool) {
-            writeWanted = on
-            if on, let write, !writeOn {
-                write.resume()
-                writeOn = true
-            }
-        }
-
-        /// Called when a source fires: false (and the source suspended) when curl no longer wants it.
-        func readFired() -> Bool {
-            if readWanted { return true }
-            if readOn { read?.suspend(); readOn = false }
-            return false
-        }
-
-        func writeFired() -> Bool {
-            if writeWanted { return true }
-            if writeOn { write?.suspend(); writeOn = false }
-            return false
-        }
-
-        /// Cancels both sources; a suspended source must be resumed for its cancel handler to run.
-        func cancel() {
-            if let read {
-                read.cancel()
-                if !readOn { read.resume() }
-            }
-            if let write {
-                write.cancel()
-                if !writeOn { write.resume() }
-            }
-            read = nil
-            write = nil
-            readOn = false
-            writeOn = false
-            readWanted = false
-            writeWanted = false
-        }
+    /// curl's sockets, in one epoll set that one Dispatch read source watches: a
+    /// single source for all of them, so the events of many sockets are handled in
+    /// one turn of the queue, and curl changing what it wants of a socket is one
+    /// `epoll_ctl`, not a trip through libdispatch's manager thread.
+    private var pollSet: Int32 = -1
+    private var pollSource: DispatchSourceRead?
+    private var watched: [Int32: Watch] = [:]
+    /// How many times the set's source fired (tests read it: an idle socket the
+    /// server closed must leave the set, not make it fire without end).
+    private(set) var readyTurns = 0
+    /// What a socket is registered for in the set (a CURL_POLL value), and whether curl still wants it.
+    private struct Watch {
+        var registered: Int32
+        var wanted: Bool
     }
+    /// Ready sockets and their CURL_CSELECT masks, filled by `fs_epoll_ready`.
+    private let readySockets = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    private let readyMasks = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
 
     init(settings: FetchSettings) {
         self.settings = settings
         queue.sync { setUp() }
+    }
+
+    deinit {
+        readySockets.deallocate()
+        readyMasks.deallocate()
     }
 
     private func setUp() {
@@ -135,8 +97,20 @@ final class TransferEngine: @unchecked Sendable {
         }
         fs_multi_setopt_pointer(m, CURLMOPT_TIMERDATA, me)
         fs_multi_setopt_long(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
+        pollSet = fs_epoll_open()
+        guard pollSet >= 0 else {
+            curl_multi_cleanup(m)
+            multi = nil
+            return
+        }
+        let set = pollSet
+        let source = DispatchSource.makeReadSource(fileDescriptor: set, queue: queue)
+        source.setEventHandler { [weak self] in self?.socketsReady() }
+        source.setCancelHandler { close(set) }
+        source.activate()
+        pollSource = source
         let t = DispatchSource.makeTimerSource(queue: queue)
-        t.setEventHandler { [weak self] in self?.socketAction(CURL_SOCKET_TIMEOUT, 0) }
+        t.setEventHandler { [weak self] in self?.timerFired() }
         t.schedule(deadline: .distantFuture)
         t.resume()
         timer = t
@@ -165,6 +139,7 @@ final class TransferEngine: @unchecked Sendable {
             if waiting[host] == nil || waiting[host]!.isEmpty { waitingHosts.append(host) }
             waiting[host, default: Line()].append(Waiting(request: request, host: host, callbackQueue: callbackQueue, completion: completion))
             startWaiting()
+            runTimeoutIfDue()
         }
     }
 
@@ -200,7 +175,8 @@ final class TransferEngine: @unchecked Sendable {
             }
             start(next)
         }
-        // No socket_action here: adding a handle makes curl arm its timer with 0 ms.
+        // No socket_action here: adding a handle makes curl ask for a 0 ms timeout,
+        // which the handler that called this runs when it ends (runTimeoutIfDue).
         if let earliest, transfers.count < settings.concurrency { armSpacingTimer(earliest) }
     }
 
@@ -228,6 +204,7 @@ final class TransferEngine: @unchecked Sendable {
             t.setEventHandler { [weak self] in
                 self?.spacingTimerDeadline = nil
                 self?.startWaiting()
+                self?.runTimeoutIfDue()
             }
             t.schedule(deadline: deadline)
             t.resume()
@@ -240,86 +217,99 @@ final class TransferEngine: @unchecked Sendable {
     // MARK: curl's socket and timer callbacks
 
     /// `CURLMOPT_SOCKETFUNCTION`: what curl wants to hear about a socket.
+    ///
+    /// A socket curl no longer wants (a keep-alive connection between transfers)
+    /// stays in the set as it was, so that the next transfer on it usually costs no
+    /// `epoll_ctl` at all; if it becomes ready meanwhile, it leaves the set then.
     private func watch(_ socket: curl_socket_t, what: Int32) {
         dispatchPrecondition(condition: .onQueue(queue))
-        let w: SocketWatch
-        if let existing = sockets[socket] {
-            w = existing
-        } else {
-            w = SocketWatch()
-            sockets[socket] = w
+        if what == CURL_POLL_REMOVE {
+            watched[socket]?.wanted = false
+            return
         }
-        let wantRead = what == CURL_POLL_IN || what == CURL_POLL_INOUT
-        let wantWrite = what == CURL_POLL_OUT || what == CURL_POLL_INOUT
-        if wantRead, w.read == nil {
-            w.read = DispatchSource.makeReadSource(fileDescriptor: socket, queue: queue)
-            activate(w.read!, socket: socket, watch: w, mask: CURL_CSELECT_IN)
-            w.readOn = true
-            w.readWanted = true
-        } else {
-            w.setRead(wantRead)
+        if let registered = watched[socket]?.registered {
+            if registered != what, fs_epoll_watch(pollSet, socket, what, 1) != 0 {
+                _ = fs_epoll_watch(pollSet, socket, what, 0)  // the kernel forgot it: add it again
+            }
+        } else if fs_epoll_watch(pollSet, socket, what, 0) != 0 {
+            _ = fs_epoll_watch(pollSet, socket, what, 1)  // already there under this number
         }
-        if wantWrite, w.write == nil {
-            w.write = DispatchSource.makeWriteSource(fileDescriptor: socket, queue: queue)
-            activate(w.write!, socket: socket, watch: w, mask: CURL_CSELECT_OUT)
-            w.writeOn = true
-            w.writeWanted = true
-        } else {
-            w.setWrite(wantWrite)
-        }
+        watched[socket] = Watch(registered: what, wanted: true)
     }
 
-    /// Starts a new source of `watch`: events go to curl while it wants them.
-    private func activate(_ source: any DispatchSourceProtocol, socket: curl_socket_t, watch w: SocketWatch, mask: Int32) {
-        source.setEventHandler { [weak self, weak w] in
-            let wanted = mask == CURL_CSELECT_IN ? w?.readFired() : w?.writeFired()
-            if wanted == true { self?.socketAction(socket, mask) }
+    /// The epoll set is readable: every ready socket goes to curl, in one turn.
+    private func socketsReady() {
+        guard let multi else { return }
+        readyTurns += 1
+        var running: Int32 = 0
+        for _ in 0..<16 {  // bounded, so the timer and new submissions get their turn
+            let n = Int(fs_epoll_ready(pollSet, readySockets, readyMasks, 64))
+            guard n > 0 else { break }
+            for i in 0..<n {
+                let socket = readySockets[i]
+                guard let w = watched[socket] else { continue }  // closed earlier in this batch
+                if w.wanted {
+                    curl_multi_socket_action(multi, socket, readyMasks[i], &running)
+                } else {
+                    _ = fs_epoll_watch(pollSet, socket, CURL_POLL_REMOVE, 1)
+                    watched[socket] = nil
+                }
+            }
+            collectFinished()
+            if n < 64 { break }
         }
-        source.setCancelHandler { [weak self] in self?.sourceCancelled(socket) }
-        w.liveSources += 1
-        source.activate()
+        runTimeoutIfDue()
     }
 
-    private func sourceCancelled(_ socket: Int32) {
-        guard let w = sockets[socket] else { return }
-        w.liveSources -= 1
-        if w.liveSources == 0 && w.read == nil && w.write == nil {
-            if w.closeWhenIdle { close(socket) }
-            sockets[socket] = nil
-        }
-    }
-
-    /// `CURLOPT_CLOSESOCKETFUNCTION`: close only once Dispatch has let go of the
-    /// descriptor, or its number could be reused while a source still watches it.
+    /// `CURLOPT_CLOSESOCKETFUNCTION`: a socket leaves the epoll set before it is closed.
     func closeSocket(_ socket: curl_socket_t) {
         dispatchPrecondition(condition: .onQueue(queue))
-        if let w = sockets[socket] {
-            w.cancel()
-            if w.liveSources > 0 {
-                w.closeWhenIdle = true
-                return
-            }
-            sockets[socket] = nil
-        }
+        if watched.removeValue(forKey: socket) != nil { _ = fs_epoll_watch(pollSet, socket, CURL_POLL_REMOVE, 1) }
         close(socket)
     }
 
-    /// `CURLMOPT_TIMERFUNCTION`: -1 disarms, anything else fires once after that many ms.
+    /// `CURLMOPT_TIMERFUNCTION`: -1 means no timeout is wanted, anything else a
+    /// timeout after that many ms, replacing the one asked for before.
+    ///
+    /// curl calls this about twice per transfer (0 ms when a handle is added, then
+    /// the transfer's own deadline), and every change to a Dispatch timer is a trip
+    /// through libdispatch's manager thread. So the timer is only ever moved
+    /// earlier: when it fires before curl's deadline, it is set again for that
+    /// deadline. curl calls this only inside calls made by this engine's handlers,
+    /// and each handler ends with `runTimeoutIfDue()`, which runs a 0 ms timeout.
     private func armTimer(_ milliseconds: Int) {
-        guard let timer else { return }
-        if milliseconds < 0 {
-            timer.schedule(deadline: .distantFuture)
-        } else {
-            timer.schedule(deadline: .now() + .milliseconds(milliseconds))
+        guard milliseconds >= 0 else {
+            timeoutWanted = nil  // an armed timer that fires will find nothing due
+            return
         }
+        let deadline = DispatchTime.now() + .milliseconds(milliseconds)
+        timeoutWanted = deadline
+        if milliseconds == 0 { return }
+        if let armed = timerArmed, armed <= deadline { return }
+        timerArmed = deadline
+        timer?.schedule(deadline: deadline)
     }
 
-    private func socketAction(_ socket: curl_socket_t, _ mask: Int32) {
-        dispatchPrecondition(condition: .onQueue(queue))
+    private func timerFired() {
+        timerArmed = nil
+        runTimeoutIfDue()
+    }
+
+    /// Runs curl's timeout if it is due, and leaves the timer set for the next one.
+    private func runTimeoutIfDue() {
         guard let multi else { return }
         var running: Int32 = 0
-        curl_multi_socket_action(multi, socket, mask, &running)
-        collectFinished()
+        var rounds = 0
+        while rounds < 8, let wanted = timeoutWanted, wanted <= .now() {
+            timeoutWanted = nil  // curl asks again through armTimer
+            curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running)
+            collectFinished()
+            rounds += 1
+        }
+        if let wanted = timeoutWanted, timerArmed.map({ $0 > wanted }) ?? true {
+            timerArmed = wanted
+            timer?.schedule(deadline: wanted)
+        }
     }
 
     private func collectFinished() {
@@ -361,8 +351,11 @@ final class TransferEngine: @unchecked Sendable {
             transfers = [:]
             curl_multi_cleanup(multi)
             self.multi = nil
-            // curl_multi_cleanup closed its sockets through closeSocket; cancel what is left.
-            for (_, w) in sockets { w.cancel() }
+            // curl_multi_cleanup closed its sockets through closeSocket; the set is closed
+            // once Dispatch has let go of it (the source's cancel handler).
+            watched = [:]
+            pollSource?.cancel()
+            pollSource = nil
             timer?.cancel()
             timer = nil
             spacingTimer?.cancel()

@@ -1,5 +1,5 @@
 import Synchronization
-import Fetch
+@testable import Fetch
 import TestSupport
 import Foundation
 import Testing
@@ -192,6 +192,34 @@ private let server = TestServer.shared
         let results = f.fetchAll(requests)
         let failures = results.compactMap { if case .failure(let e) = $0 { return e.message } else { return nil } }
         #expect(failures.isEmpty, "\(failures.prefix(3))")
+    }
+
+    @Test func keepAliveConnectionsAreReused() throws {
+        let f = Fetcher(settings: settings())
+        defer { f.shutdown() }
+        let name = "reuse-\(UUID().uuidString)"
+        for _ in 0..<3 {
+            #expect(try f.fetchAll([FetchRequest(url: server.url("/ka/\(name)"))])[0].get().status == 200)
+        }
+        #expect(try server.json("/ka-stats/\(name)")["connections"] as? Int == 1)
+    }
+
+    /// A kept connection the server closes while idle makes its socket readable
+    /// (end of file) while curl is not watching it: it must leave the epoll set,
+    /// or the set's level-triggered source fires without end (a core at 100%).
+    @Test func anIdleConnectionTheServerClosesIsDropped() throws {
+        let f = Fetcher(settings: settings())
+        defer { f.shutdown() }
+        let url = server.url("/ka/idle-\(UUID().uuidString)?idle_ms=200")
+        #expect(try f.fetchAll([FetchRequest(url: url)])[0].get().status == 200)
+        let before = f.socketTurns
+        Thread.sleep(forTimeInterval: 1)  // the server closes the connection after 200 ms
+        let turns = f.socketTurns - before
+        #expect(turns <= 2, "the sockets' source fired \(turns) times in 1 s with nothing in flight")
+        // The next transfer finds the connection dead and opens another.
+        #expect(try f.fetchAll([FetchRequest(url: url)])[0].get().status == 200)
+        let name = url.split(separator: "/").last!.split(separator: "?").first!
+        #expect(try server.json("/ka-stats/\(name)")["connections"] as? Int == 2)
     }
 
     @Test func shutdownCancelsWhatIsWaiting() {

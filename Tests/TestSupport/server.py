@@ -22,6 +22,7 @@ lock = threading.Lock()
 in_flight = {}
 max_in_flight = {}
 requests_seen = []
+ka_connections = {}  # /ka/<name>: the client ports its requests came from
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -47,6 +48,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock:
             requests_seen.append({"path": path, "host": host, "headers": dict(self.headers)})
         port = self.server.server_address[1]
+        # HTTP/1.0, one request per connection, except under /ka/ (a connection
+        # that served /ka/ is kept and may bring any request next).
+        self.protocol_version = "HTTP/1.0"
+        if path.startswith("/ka/"):  # /ka/<name>?idle_ms=N: keep-alive; the server closes it after N ms idle
+            self.protocol_version = "HTTP/1.1"
+            self.close_connection = self.headers.get("Connection", "").lower() == "close"
+            with lock:
+                ka_connections.setdefault(path[4:], set()).add(self.client_address[1])
+            if "idle_ms" in params:
+                self.connection.settimeout(min(float(params["idle_ms"]), 5000) / 1000)
+            return self.send(200, FEED, [("Content-Type", "application/rss+xml")])
+        self.close_connection = True
+        if path.startswith("/ka-stats/"):
+            with lock:
+                body = json.dumps({"connections": len(ka_connections.get(path[10:], ()))}).encode()
+            return self.send(200, body, [("Content-Type", "application/json")])
         if path == "/feed":
             if self.headers.get("If-None-Match") == ETAG or self.headers.get("If-Modified-Since") == LAST_MODIFIED:
                 return self.send(304, headers=[("ETag", ETAG), ("Last-Modified", LAST_MODIFIED)])

@@ -43,4 +43,20 @@ int fs_sockaddr_ip(const struct curl_sockaddr *_Nonnull address, unsigned char *
 /* The data.result member of a CURLMsg (a union). */
 CURLcode fs_msg_result(const CURLMsg *_Nonnull message);
 
+/* glibc's mallopt, which Swift's Glibc module leaves out (malloc.h): free
+   memory kept at an arena's top before it goes back to the kernel, and the
+   size from which an allocation is its own mmap. */
+void fs_malloc_thresholds(int trim, int mmap);
+
+/* An epoll set of curl's sockets, watched as a whole by one Dispatch read
+   source (an epoll descriptor is readable while any socket in it is ready).
+   struct epoll_event is packed on x86-64, so it stays on this side. */
+int fs_epoll_open(void);
+/* Watches socket for curl's CURL_POLL_IN / _OUT / _INOUT (replacing what it watched
+   before), or stops watching it for CURL_POLL_REMOVE. Returns 0, or -1 with errno. */
+int fs_epoll_watch(int set, curl_socket_t socket, int what, int known);
+/* Ready sockets without waiting: fills sockets[i] and masks[i] (CURL_CSELECT_IN,
+   _OUT and _ERR bits) and returns how many, or -1 with errno. */
+int fs_epoll_ready(int set, curl_socket_t *_Nonnull sockets, int *_Nonnull masks, int capacity);
+
 #endif
