@@ -110,9 +110,10 @@ func write(_ lines: [[String]], to url: URL) throws {
     try data.write(to: url)
 }
 
-func peakRSS() -> Int {
+/// A `/proc/self/status` figure in KiB (VmHWM: peak RSS; RssAnon and RssFile: now).
+func status(_ field: String) -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
     return 0
@@ -185,5 +186,6 @@ let memory = dedup.memoryFootprint
 print(String(format: "feedspool: %d items decided in %.2f s: %.0f items/s; copies found %d of %d planted", measured, result.seconds,
              Double(measured) / result.seconds, result.copies, expectedCopies))
 print("feedspool: index \(stats.entries) items; store \(stats.indexBytes / stats.entries) bytes/item in dedup_entry rows "
-      + "(database file \(fileBytes / stats.entries) bytes/item); memory \(memory.bytes / max(memory.entries, 1)) bytes/item; peak RSS \(peakRSS() / 1024) MiB")
+      + "(database file \(fileBytes / stats.entries) bytes/item); memory \(memory.bytes / max(memory.entries, 1)) bytes/item; peak RSS \(status("VmHWM") / 1024) MiB "
+    + "(now \(status("RssAnon") / 1024) MiB anonymous + \(status("RssFile") / 1024) MiB of the database file mapped: page cache, not the process's own)")
 print(String(format: "RESULT feedspool_items_per_s=%.0f", Double(measured) / result.seconds))
