@@ -56,11 +56,14 @@ public struct ParsedFeed: Sendable, Hashable {
     /// Paragraphs that recur across the document's items (an author bio, a
     /// newsletter line): the feed's boilerplate, already taken out of `contentText`.
     public var boilerplate: [String]
+    /// Items after the first `ParseOptions.maxItems` that were dropped (also in `problems`).
+    public var itemsDropped: Int
 
-    public init(feed: FeedInfo, items: [Item], problems: [String] = [], boilerplate: [String] = []) {
+    public init(feed: FeedInfo, items: [Item], problems: [String] = [], boilerplate: [String] = [], itemsDropped: Int = 0) {
         self.feed = feed
         self.items = items
         self.problems = problems
         self.boilerplate = boilerplate
+        self.itemsDropped = itemsDropped
     }
 }

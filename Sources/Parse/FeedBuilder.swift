@@ -108,9 +108,14 @@ final class FeedBuilder: SAXDelegate {
     /// The most bytes one element's value may hold; the rest is dropped.
     private let maxFieldBytes: Int
 
-    init(baseURL: URL?, maxFieldBytes: Int = 8 << 20) {
+    /// Items kept (the first ones), and how many after them were dropped.
+    private let maxItems: Int
+    private(set) var itemsDropped = 0
+
+    init(baseURL: URL?, maxFieldBytes: Int = 8 << 20, maxItems: Int = 10_000) {
         self.documentBase = baseURL
         self.maxFieldBytes = maxFieldBytes
+        self.maxItems = maxItems
     }
 
     var isFeed: Bool { format != nil }
@@ -208,8 +213,12 @@ final class FeedBuilder: SAXDelegate {
         switch frame.context {
         case .item where stack.last?.context != .item:
             if var d = draft {
-                if d.language == nil { d.language = frame.language }
-                items.append(ItemAssembler.finish(d))
+                if items.count >= maxItems {
+                    itemsDropped += 1
+                } else {
+                    if d.language == nil { d.language = frame.language }
+                    items.append(ItemAssembler.finish(d))
+                }
             }
             draft = nil
         case .person where stack.last?.context != .person:

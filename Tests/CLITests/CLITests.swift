@@ -27,6 +27,15 @@ private let fixtures = Binary.repository.appendingPathComponent("Tests/ParseTest
         #expect(r.stdout.contains(#""url":"https://b.example/feed/p/1""#))
     }
 
+    @Test func saysWhenItemsWereDropped() throws {
+        let items = (0..<10_002).map { "<item><guid>g\($0)</guid></item>" }.joined()
+        let doc = #"<rss version="2.0"><channel><title>s</title>"# + items + "</channel></rss>"
+        let r = try Binary.run(["parse", "--stats", "-"], stdin: Data(doc.utf8))
+        #expect(r.status == 0)
+        #expect(r.stdout.contains(#""items":10000"#))
+        #expect(r.stderr == "feedspool: -: only the first 10000 items were read; 2 more dropped\n")
+    }
+
     @Test func notAFeedExits65WithOneLine() throws {
         let r = try Binary.run(["parse", fixtures.appendingPathComponent("not-a-feed.html").path])
         #expect(r.status == 65)

@@ -111,6 +111,23 @@ import Testing
         }
     }
 
+    /// A document of many empty items: the first `maxItems` are kept, in document
+    /// order, and the drop is counted and noted (the default keeps 10,000).
+    @Test func itemsPastTheLimitAreDroppedAndNoted() throws {
+        let items = (0..<10_003).map { "<item><guid>g\($0)</guid></item>" }.joined()
+        let p = try parse(rss(items))
+        #expect(p.items.count == 10_000 && p.itemsDropped == 3)
+        #expect(p.items.first?.guid == "g0" && p.items.last?.guid == "g9999")
+        #expect(p.problems.contains("more than 10000 items: the first 10000 were kept, 3 dropped"))
+
+        let json = #"{"version":"https://jsonfeed.org/version/1.1","title":"j","items":["#
+            + (0..<5).map { #"{"id":"j\#($0)","content_text":"x"}"# }.joined(separator: ",") + "]}"
+        let small = try FeedParser.parse(Array(json.utf8), options: ParseOptions(feedID: "t", maxItems: 3))
+        #expect(small.items.map(\.guid) == ["j0", "j1", "j2"] && small.itemsDropped == 2)
+        #expect(small.problems == ["more than 3 items: the first 3 were kept, 2 dropped"])
+        #expect(try parse(rss("<item><guid>a</guid></item>")).itemsDropped == 0)
+    }
+
     @Test(arguments: [
         ("not-a-feed.html", "the document element is <html>, not <rss>, <rdf:RDF> or <feed>"),
     ])
