@@ -57,6 +57,8 @@ final class TransferEngine: @unchecked Sendable {
     /// one turn of the queue, and curl changing what it wants of a socket is one
     /// `epoll_ctl`, not a trip through libdispatch's manager thread.
     private var pollSet: Int32 = -1
+    /// Why the engine could not start, if it could not: every submission fails with it.
+    private var startFailure: String?
     private var pollSource: DispatchSourceRead?
     private var watched: [Int32: Watch] = [:]
     /// How many times the set's source fired (tests read it: an idle socket the
@@ -83,7 +85,10 @@ final class TransferEngine: @unchecked Sendable {
 
     private func setUp() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard let m = curl_multi_init() else { return }
+        guard let m = curl_multi_init() else {
+            startFailure = "the fetcher could not start: curl_multi_init failed"
+            return
+        }
         multi = m
         let me = Unmanaged.passUnretained(self).toOpaque()
         fs_multi_setopt_socket_callback(m) { _, socket, what, user, _ in
@@ -99,6 +104,7 @@ final class TransferEngine: @unchecked Sendable {
         fs_multi_setopt_long(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, settings.concurrency)
         pollSet = fs_epoll_open()
         guard pollSet >= 0 else {
+            startFailure = "the fetcher could not start: epoll_create1: \(String(cString: strerror(errno))) (the open-file limit?)"
             curl_multi_cleanup(m)
             multi = nil
             return
@@ -124,7 +130,9 @@ final class TransferEngine: @unchecked Sendable {
     ) {
         queue.async { [self] in
             guard multi != nil else {
-                callbackQueue.async { completion(.failure(.cancelled(url: request.url))) }
+                let failure: FetchError =
+                    startFailure.map { .transport(url: request.url, code: -1, reason: $0) } ?? .cancelled(url: request.url)
+                callbackQueue.async { completion(.failure(failure)) }
                 return
             }
             guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased() else {
