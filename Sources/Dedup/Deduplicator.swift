@@ -117,6 +117,8 @@ public final class Deduplicator: Sendable {
         -> DedupDecision
     {
         let fp = item.fingerprint
+        index.table.touch(item.exactKeys.lazy.map(\.value))
+        if fp.words >= Fingerprint.minimumWords { index.table.touch(fp.nearKeys) }
         var exact: [(ExactKeys.Key, Int)] = []
         var scratch: [Int] = []
         for key in item.exactKeys {
@@ -271,7 +273,12 @@ struct MemoryIndex: Sendable {
             Entry(
                 seq: e.seq, item: ItemRef(e.itemID), cluster: ItemRef(e.record.cluster), firstSeen: Self.seconds(e.firstSeen),
                 words: UInt32(clamping: e.words), hasFile: e.hasFile))
-        for k in Set(e.keys) { table.insert(k, ordinal: ordinal) }
+        // Each key once (an entry's keys are few: no Set, whose hashing cost more than this).
+        var keys: [UInt64] = []
+        keys.reserveCapacity(e.keys.count)
+        for k in e.keys where !keys.contains(k) { keys.append(k) }
+        table.touch(keys)
+        for k in keys { table.insert(k, ordinal: ordinal) }
         let into = root(ItemRef(e.record.cluster))
         for j in e.joins {
             let r = root(ItemRef(j))

@@ -106,8 +106,9 @@ public struct Fingerprint: Sendable, Hashable {
         return out
     }
 
-    static func sortedUnique<T: Comparable>(_ values: [T]) -> [T] {
-        var v = values
+    /// Sorts `v` and drops repeats, in place (concrete: the generic version sorted
+    /// through protocol witnesses, a twentieth of a fingerprint's time).
+    static func sortUnique(_ v: inout [UInt32]) {
         v.sort()
         var w = 0
         for r in v.indices where r == 0 || v[r] != v[w - 1] {
@@ -115,7 +116,6 @@ public struct Fingerprint: Sendable, Hashable {
             w += 1
         }
         v.removeLast(v.count - w)
-        return v
     }
 
     /// A MinHash signature by one-permutation hashing: each shingle is hashed once
@@ -176,14 +176,23 @@ public struct ShingleSample: Sendable, Hashable {
     }
 
     init(shingles: [UInt64]) {
-        let top = shingles.map { UInt32(truncatingIfNeeded: $0 >> 32) }
-        if top.count < Self.wholeBelow {
-            hashes = Fingerprint.sortedUnique(top)
-            isWhole = hashes.count < Self.wholeBelow
+        // The shingles are distinct as 64-bit values; their top halves may still repeat.
+        var top: [UInt32] = []
+        if shingles.count < Self.wholeBelow {
+            top.reserveCapacity(shingles.count)
+            for s in shingles { top.append(UInt32(truncatingIfNeeded: s >> 32)) }
+            Fingerprint.sortUnique(&top)
+            isWhole = top.count < Self.wholeBelow
         } else {
-            hashes = Fingerprint.sortedUnique(top.filter(Self.sampled))
+            top.reserveCapacity(shingles.count / 3)
+            for s in shingles {
+                let h = UInt32(truncatingIfNeeded: s >> 32)
+                if Self.sampled(h) { top.append(h) }
+            }
+            Fingerprint.sortUnique(&top)
             isWhole = false
         }
+        hashes = top
     }
 
     @inline(__always) static func sampled(_ h: UInt32) -> Bool { h < 1 << 30 }

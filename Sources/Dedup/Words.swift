@@ -37,6 +37,20 @@ enum Words {
     }
 
     private static func asciiSplit(_ bytes: UnsafeBufferPointer<UInt8>) -> Split {
+        // The ending tables once per text, not through their lazy globals' accessors per word.
+        endingGroups.withUnsafeBufferPointer { groups in
+            endings.withUnsafeBufferPointer { endings in
+                asciiSplit(bytes, Tables(groups: groups, endings: endings))
+            }
+        }
+    }
+
+    private struct Tables {
+        let groups: UnsafeBufferPointer<UInt16>
+        let endings: UnsafeBufferPointer<Ending>
+    }
+
+    private static func asciiSplit(_ bytes: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> Split {
         var split = Split()
         split.words.reserveCapacity(bytes.count / 5)
         var i = 0
@@ -48,7 +62,7 @@ enum Words {
             if isWordByte(b) {
                 var j = i + 1
                 while j < n, isWordByte(bytes[j]) { j += 1 }
-                split.words.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j])))
+                split.words.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j]), tables))
                 newlines = 0
                 i = j
                 continue
@@ -69,18 +83,24 @@ enum Words {
     }
 
     /// The stable hash of an ASCII word, lowercased, its British ending folded.
-    @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    private static func hashWord(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        endingGroups.withUnsafeBufferPointer { groups in
+            endings.withUnsafeBufferPointer { endings in hashWord(w, Tables(groups: groups, endings: endings)) }
+        }
+    }
+
+    @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64 {
         var end = w.count
         var replacement: UInt64 = 0
         var replacementCount = 0
         if end >= 5 {
-            let group = endingGroups[Int((w[end - 1] | 0x20) & 0x7F)]
+            let group = tables.groups[Int((w[end - 1] | 0x20) & 0x7F)]
             if group != 0 {
                 // The last (up to) eight letters, lowercased, last letter in the low byte.
                 var tail: UInt64 = 0
                 for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
                 for g in Int(group >> 8)..<Int(group >> 8 + group & 0xFF) {
-                    let e = endings[g]
+                    let e = tables.endings[g]
                     guard end > e.count + 1, tail & e.mask == e.suffix else { continue }
                     end -= e.count
                     replacement = e.replacement

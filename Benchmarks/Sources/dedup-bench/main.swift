@@ -6,7 +6,7 @@ import Store
 // Copy detection throughput with a large index, and what the index costs.
 //
 //   Benchmarks/run-dedup-bench            (builds this, installs datasketch in a venv, runs both)
-//   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R]
+//   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R] [--reuse]
 //
 // Texts are synthetic news-like paragraphs (Zipf-distributed words), made from a
 // fixed seed. The first P of the N index items and the M measured items are
@@ -136,7 +136,10 @@ try write((0..<shared).map { story(UInt64($0)) }, to: dir.appendingPathComponent
 try write(measure, to: dir.appendingPathComponent("measure.txt"))
 
 let dbPath = dir.appendingPathComponent("bench.db").path
-for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) }
+// --reuse: measure against DIR/bench.db as it is (a copy of a filled index, when
+// trying changes: filling a million items takes over a minute).
+let reuse = args.contains("--reuse")
+if !reuse { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + suffix) } }
 let store = try SQLiteStore(path: dbPath)
 let dedup = Deduplicator(policy: DedupPolicy(threshold: 0.8, window: 14 * 86400, dropCopies: true))
 let now = Date()
@@ -177,8 +180,17 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
 nonisolated(unsafe) var measuredNanos: UInt64 = 0  // one thread
 
 print("dedup-bench: filling the index with \(indexSize) items (\(shared) shared with datasketch)…")
-let fill = try rounds({ story(UInt64($0)) }, range: 0..<indexSize, round: 500, idOffset: 0)
-print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
+if reuse {
+    print("  reusing \(dbPath) as it is")
+    // Load the in-memory index from the store before timing (a fill leaves it loaded).
+    try store.recordIntents(feedID: "bench", now: now) { session in
+        _ = try dedup.decide([], session: session, now: now)
+        return DeliveryIntents(items: [])
+    }
+} else {
+    let fill = try rounds({ story(UInt64($0)) }, range: 0..<indexSize, round: 500, idOffset: 0)
+    print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
+}
 let result = try rounds({ measure[$0] }, range: 0..<measured, round: measuredRound, idOffset: 50_000_000)
 let stats = try store.dedupStats()
 let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
