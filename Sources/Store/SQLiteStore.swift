@@ -24,9 +24,6 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache (default 2): the dedup index's B-trees stay in memory at a million items.
             try db.execute(sql: "PRAGMA cache_size = -32768")
-            // Reads through a memory map (up to SQLite's build limit, 2 GiB on Debian): a
-            // page outside the cache is then no pread and copy. Writes still go through write().
-            try db.execute(sql: "PRAGMA mmap_size = 2147418112")
         }
         do {
             let folder = (path as NSString).deletingLastPathComponent

@@ -199,5 +199,5 @@ print(String(format: "feedspool: %d items decided in %.2f s: %.0f items/s; copie
              Double(measured) / result.seconds, result.copies, expectedCopies))
 print("feedspool: index \(stats.entries) items; store \(stats.indexBytes / stats.entries) bytes/item in dedup_entry rows "
       + "(database file \(fileBytes / stats.entries) bytes/item); memory \(memory.bytes / max(memory.entries, 1)) bytes/item; peak RSS \(status("VmHWM") / 1024) MiB "
-    + "(now \(status("RssAnon") / 1024) MiB anonymous + \(status("RssFile") / 1024) MiB of the database file mapped: page cache, not the process's own)")
+    + "(now \(status("RssAnon") / 1024) MiB anonymous + \(status("RssFile") / 1024) MiB of mapped files)")
 print(String(format: "RESULT feedspool_items_per_s=%.0f", Double(measured) / result.seconds))
