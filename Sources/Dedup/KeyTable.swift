@@ -79,6 +79,7 @@ struct KeyTable {
         KeyTable.sink = x  // a store, so that the loads are not optimized away
     }
 
+    /// Written, never read: two indexes touching at once would race on a value nobody uses.
     nonisolated(unsafe) private static var sink: UInt64 = 0
 
     /// Entry numbers filed under `key` (and, rarely, under a key with the same top bits).

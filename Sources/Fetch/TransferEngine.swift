@@ -51,14 +51,14 @@ final class TransferEngine: @unchecked Sendable {
     private var lastStartPerHost: [String: DispatchTime] = [:]
     private var spacingTimer: DispatchSourceTimer?
     private var spacingTimerDeadline: DispatchTime?
+    /// Why the engine could not start, if it could not: every submission fails with it.
+    private var startFailure: String?
 
     /// curl's sockets, in one epoll set that one Dispatch read source watches: a
     /// single source for all of them, so the events of many sockets are handled in
     /// one turn of the queue, and curl changing what it wants of a socket is one
     /// `epoll_ctl`, not a trip through libdispatch's manager thread.
     private var pollSet: Int32 = -1
-    /// Why the engine could not start, if it could not: every submission fails with it.
-    private var startFailure: String?
     private var pollSource: DispatchSourceRead?
     private var watched: [Int32: Watch] = [:]
     /// How many times the set's source fired (tests read it: an idle socket the
