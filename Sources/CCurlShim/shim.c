@@ -58,7 +58,7 @@ int fs_epoll_ready(int set, curl_socket_t *sockets, int *masks, int capacity) {
     int n = epoll_wait(set, events, capacity, 0);
     for (int i = 0; i < n; i++) {
         int mask = 0;
-        if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) mask |= CURL_CSELECT_IN;
+        if (events[i].events & (EPOLLIN | EPOLLHUP)) mask |= CURL_CSELECT_IN;
         if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
         if (events[i].events & EPOLLERR) mask |= CURL_CSELECT_ERR;
         sockets[i] = events[i].data.fd;

@@ -135,7 +135,7 @@ public final class Worker: Sendable {
             }
             result.itemsNew = delivery.files
             result.copies = delivery.copies.isEmpty ? nil : delivery.copies
-            feed.lastStatus = parsed.itemsDropped > 0 ? "ok, but only the first \(parsed.items.count) items were read; \(parsed.itemsDropped) more dropped" : "ok"
+            feed.lastStatus = parsed.droppedItemsSummary.map { "ok, but \($0)" } ?? "ok"
             feed.errorStreak = 0
             feed.nextDueAt = schedule.nextFetch(
                 after: fetchedAt, configured: configured, feedHint: parsed.feed.suggestedInterval, maxAge: response.maxAge, random: random())

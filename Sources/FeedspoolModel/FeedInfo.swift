@@ -66,4 +66,9 @@ public struct ParsedFeed: Sendable, Hashable {
         self.boilerplate = boilerplate
         self.itemsDropped = itemsDropped
     }
+
+    /// What a user is told when items were dropped; nil when none were.
+    public var droppedItemsSummary: String? {
+        itemsDropped > 0 ? "only the first \(items.count) items were read; \(itemsDropped) more dropped" : nil
+    }
 }

@@ -46,9 +46,7 @@ struct ParseCommand: ParsableCommand {
                 documents += 1
                 items += parsed.items.count
                 bytes += size
-                if parsed.itemsDropped > 0 {
-                    Console.error("\(input): only the first \(parsed.items.count) items were read; \(parsed.itemsDropped) more dropped")
-                }
+                if let dropped = parsed.droppedItemsSummary { Console.error("\(input): \(dropped)") }
                 if !stats { Console.out(Self.json(parsed)) }
             } catch {
                 let failure = Failure(error)
