@@ -38,7 +38,11 @@ let package = Package(
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
         .target(name: "Dedup", dependencies: ["FeedspoolModel", "Content"]),
-        .target(name: "Store", dependencies: ["FeedspoolModel", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Store",
+            dependencies: [
+                "FeedspoolModel", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]),
         .target(
             name: "Daemon",
             dependencies: [

@@ -217,24 +217,49 @@ struct ItemRef: Hashable, Sendable {
     var lo: UInt64
 
     init(_ hex: String) {
-        let u = Array(hex.utf8)
-        if u.count == 32, let h = UInt64(String(decoding: u[0..<16], as: UTF8.self), radix: 16),
-            let l = UInt64(String(decoding: u[16..<32], as: UTF8.self), radix: 16)
-        {
-            hi = h
-            lo = l
+        var hex = hex
+        // Digits read straight from the UTF-8 bytes: one of these per entry loaded and per decision.
+        if let parsed = hex.withUTF8({ Self.parse($0) }) {
+            (hi, lo) = parsed
         } else {  // not one of our ids: keep a stable hash of it (never expected)
             hi = StableHash.string(hex, tag: 0xFE)
             lo = StableHash.string(hex, tag: 0xFF)
         }
     }
 
-    var hex: String {
-        func h(_ v: UInt64) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - s.count) + s
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64)? {
+        guard u.count == 32 else { return nil }
+        var halves: (UInt64, UInt64) = (0, 0)
+        for half in 0..<2 {
+            var v: UInt64 = 0
+            for k in (half * 16)..<(half * 16 + 16) {
+                let c = u[k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c &- 0x30
+                case 0x61...0x66: d = c &- 0x57
+                case 0x41...0x46: d = c &- 0x37
+                default: return nil
+                }
+                v = v << 4 | UInt64(d)
+            }
+            if half == 0 { halves.0 = v } else { halves.1 = v }
         }
-        return h(hi) + h(lo)
+        return halves
+    }
+
+    /// 32 lowercase hex digits.
+    var hex: String {
+        String(unsafeUninitializedCapacity: 32) { out in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { d in
+                for k in 0..<16 {
+                    out[k] = d[Int(hi >> UInt64(60 - 4 * k) & 0xF)]
+                    out[16 + k] = d[Int(lo >> UInt64(60 - 4 * k) & 0xF)]
+                }
+            }
+            return 32
+        }
     }
 }
 

@@ -37,10 +37,12 @@ enum Words {
     }
 
     private static func asciiSplit(_ bytes: UnsafeBufferPointer<UInt8>) -> Split {
-        // The ending tables once per text, not through their lazy globals' accessors per word.
+        // The tables once per text, not through their lazy globals' accessors per word.
         endingGroups.withUnsafeBufferPointer { groups in
             endings.withUnsafeBufferPointer { endings in
-                asciiSplit(bytes, Tables(groups: groups, endings: endings))
+                wordBytes.withUnsafeBufferPointer { wordBytes in
+                    asciiSplit(bytes, Tables(groups: groups, endings: endings, wordBytes: wordBytes))
+                }
             }
         }
     }
@@ -48,77 +50,108 @@ enum Words {
     private struct Tables {
         let groups: UnsafeBufferPointer<UInt16>
         let endings: UnsafeBufferPointer<Ending>
+        /// 1 for the bytes `isWordByte` accepts, indexed by byte.
+        let wordBytes: UnsafeBufferPointer<UInt8>
     }
 
+    private static let wordBytes: [UInt8] = (0...255).map { isWordByte(UInt8($0)) ? 1 : 0 }
+
     private static func asciiSplit(_ bytes: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> Split {
+        // One pass: each word is hashed while it is scanned (FNV-1a, lowercased: for
+        // the bytes of a word, `| 0x20` lowercases a letter and leaves a digit as it is);
+        // only a word whose last letter some British ending has is looked at again.
         var split = Split()
-        split.words.reserveCapacity(bytes.count / 5)
-        var i = 0
         let n = bytes.count
-        var newlines = 0
-        var paragraphStart = 0
-        while i < n {
-            let b = bytes[i]
-            if isWordByte(b) {
-                var j = i + 1
-                while j < n, isWordByte(bytes[j]) { j += 1 }
-                split.words.append(hashWord(UnsafeBufferPointer(rebasing: bytes[i..<j]), tables))
-                newlines = 0
-                i = j
-                continue
-            }
-            if b == 0x0A {
-                newlines += 1
-                if newlines == 2, split.words.count > paragraphStart {
-                    split.paragraphEnds.append(split.words.count)
-                    paragraphStart = split.words.count
+        guard let p = bytes.baseAddress, n > 0 else { return split }
+        var paragraphEnds: [Int] = []
+        let words = [UInt64](unsafeUninitializedCapacity: n / 2 + 1) { out, count in
+            var w = 0
+            var i = 0
+            var newlines = 0
+            var paragraphStart = 0
+            let isWord = tables.wordBytes.baseAddress!
+            while i < n {
+                let b = p[i]
+                if isWord[Int(b)] != 0 {
+                    let start = i
+                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                    var c = b
+                    repeat {
+                        h = (h ^ UInt64(c | 0x20)) &* 0x0000_0100_0000_01B3
+                        i += 1
+                        if i == n { break }
+                        c = p[i]
+                    } while isWord[Int(c)] != 0
+                    if i - start >= 5, tables.groups[Int((p[i - 1] | 0x20) & 0x7F)] != 0,
+                        let folded = foldedEnding(UnsafeBufferPointer(start: p + start, count: i - start), tables)
+                    {
+                        out[w] = folded
+                    } else {
+                        out[w] = StableHash.mix(h)
+                    }
+                    w += 1
+                    newlines = 0
+                    continue
                 }
-            } else if b != 0x20 && b != 0x09 && b != 0x0D {
-                newlines = 0
+                if b == 0x0A {
+                    newlines += 1
+                    if newlines == 2, w > paragraphStart {
+                        paragraphEnds.append(w)
+                        paragraphStart = w
+                    }
+                } else if b != 0x20 && b != 0x09 && b != 0x0D {
+                    newlines = 0
+                }
+                i += 1
             }
-            i += 1
+            if w > paragraphStart { paragraphEnds.append(w) }
+            count = w
         }
-        if split.words.count > paragraphStart { split.paragraphEnds.append(split.words.count) }
+        split.words = words
+        split.paragraphEnds = paragraphEnds
         return split
     }
 
     /// The stable hash of an ASCII word, lowercased, its British ending folded.
     private static func hashWord(_ w: UnsafeBufferPointer<UInt8>) -> UInt64 {
         endingGroups.withUnsafeBufferPointer { groups in
-            endings.withUnsafeBufferPointer { endings in hashWord(w, Tables(groups: groups, endings: endings)) }
+            endings.withUnsafeBufferPointer { endings in
+                wordBytes.withUnsafeBufferPointer { wordBytes in hashWord(w, Tables(groups: groups, endings: endings, wordBytes: wordBytes)) }
+            }
         }
     }
 
     @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64 {
-        var end = w.count
-        var replacement: UInt64 = 0
-        var replacementCount = 0
-        if end >= 5 {
-            let group = tables.groups[Int((w[end - 1] | 0x20) & 0x7F)]
-            if group != 0 {
-                // The last (up to) eight letters, lowercased, last letter in the low byte.
-                var tail: UInt64 = 0
-                for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
-                for g in Int(group >> 8)..<Int(group >> 8 + group & 0xFF) {
-                    let e = tables.endings[g]
-                    guard end > e.count + 1, tail & e.mask == e.suffix else { continue }
-                    end -= e.count
-                    replacement = e.replacement
-                    replacementCount = e.replacementCount
-                    break
-                }
-            }
-        }
+        if w.count >= 5, tables.groups[Int((w[w.count - 1] | 0x20) & 0x7F)] != 0, let folded = foldedEnding(w, tables) { return folded }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for k in 0..<end {
-            let c = w[k]
-            h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
-        }
-        while replacementCount > 0 {  // first letter in the high byte
-            replacementCount -= 1
-            h = (h ^ (replacement >> UInt64(8 * replacementCount) & 0xFF)) &* 0x0000_0100_0000_01B3
-        }
+        for c in w { h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3 }
         return StableHash.mix(h)
+    }
+
+    /// The hash of a word (five letters or more, whose last letter has endings)
+    /// with its British ending replaced, or nil when it has none of them.
+    private static func foldedEnding(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64? {
+        let end = w.count
+        let group = tables.groups[Int((w[end - 1] | 0x20) & 0x7F)]
+        // The last (up to) eight letters, lowercased, last letter in the low byte.
+        var tail: UInt64 = 0
+        for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }
+        for g in Int(group >> 8)..<Int(group >> 8 + group & 0xFF) {
+            let e = tables.endings[g]
+            guard end > e.count + 1, tail & e.mask == e.suffix else { continue }
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            for k in 0..<(end - e.count) {
+                let c = w[k]
+                h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
+            }
+            var left = e.replacementCount
+            while left > 0 {  // first letter in the high byte
+                left -= 1
+                h = (h ^ (e.replacement >> UInt64(8 * left) & 0xFF)) &* 0x0000_0100_0000_01B3
+            }
+            return StableHash.mix(h)
+        }
+        return nil
     }
 
     /// A British ending and its American replacement, packed into integers (last

@@ -1,6 +1,7 @@
 import FeedspoolModel
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The dedup index rows inside one `recordIntents` transaction (which holds
 /// SQLite's write lock, so rounds from other processes wait for it).
@@ -22,12 +23,24 @@ struct SQLiteDedupSession: DedupSession {
 
     func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails] {
         guard !seqs.isEmpty else { return [:] }
-        // Point lookups by rowid through one prepared statement: a few per item.
+        // Point lookups by rowid through one prepared statement, read with SQLite's
+        // own calls: a few per item, and GRDB's row decoding cost more than the lookup.
         let statement = try db.cachedStatement(sql: "SELECT exact_keys, sample, sample_whole FROM dedup_entry WHERE seq = ?")
+        let raw = statement.sqliteStatement
         var out: [Int64: DedupDetails] = [:]
+        out.reserveCapacity(seqs.count)
         for seq in seqs {
-            if let r = try Row.fetchOne(statement, arguments: [seq]) { out[seq] = Self.details(r) }
+            sqlite3_reset(raw)
+            sqlite3_bind_int64(raw, 1, seq)
+            let rc = sqlite3_step(raw)
+            if rc == SQLITE_ROW {
+                out[seq] = DedupDetails(
+                    exactKeys: RawColumn.integers(raw, 0), sample: RawColumn.integers(raw, 1), sampleIsWhole: sqlite3_column_int64(raw, 2) != 0)
+            } else if rc != SQLITE_DONE {
+                throw RawColumn.error(db, rc)
+            }
         }
+        sqlite3_reset(raw)
         return out
     }
 
@@ -38,13 +51,32 @@ struct SQLiteDedupSession: DedupSession {
                     words, keys, exact_keys, sample, sample_whole, joins, source_name)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-        try statement.execute(
-            arguments: [
-                e.itemID, e.feedID, e.firstSeen.timeIntervalSince1970, e.record.status.rawValue, e.record.cluster, e.record.duplicateOf,
-                e.record.similarity, e.record.method?.rawValue, e.hasFile, e.words, Blob.pack(e.keys), Blob.pack(d.exactKeys),
-                Blob.pack(d.sample), d.sampleIsWhole, e.joins.isEmpty ? nil : e.joins.joined(separator: ","), e.sourceName,
-            ])
-        return db.lastInsertedRowID
+        // Bound with SQLite's own calls (GRDB's argument boxing was a third of the insert).
+        let raw = statement.sqliteStatement
+        sqlite3_reset(raw)
+        defer {
+            sqlite3_reset(raw)
+            sqlite3_clear_bindings(raw)
+        }
+        RawColumn.bind(raw, 1, e.itemID)
+        RawColumn.bind(raw, 2, e.feedID)
+        sqlite3_bind_double(raw, 3, e.firstSeen.timeIntervalSince1970)
+        RawColumn.bind(raw, 4, e.record.status.rawValue)
+        RawColumn.bind(raw, 5, e.record.cluster)
+        RawColumn.bind(raw, 6, e.record.duplicateOf)
+        if let similarity = e.record.similarity { sqlite3_bind_double(raw, 7, similarity) } else { sqlite3_bind_null(raw, 7) }
+        RawColumn.bind(raw, 8, e.record.method?.rawValue)
+        sqlite3_bind_int64(raw, 9, e.hasFile ? 1 : 0)
+        sqlite3_bind_int64(raw, 10, Int64(e.words))
+        RawColumn.bind(raw, 11, e.keys)
+        RawColumn.bind(raw, 12, d.exactKeys)
+        RawColumn.bind(raw, 13, d.sample)
+        sqlite3_bind_int64(raw, 14, d.sampleIsWhole ? 1 : 0)
+        RawColumn.bind(raw, 15, e.joins.isEmpty ? nil : e.joins.joined(separator: ","))
+        RawColumn.bind(raw, 16, e.sourceName)
+        let rc = sqlite3_step(raw)
+        guard rc == SQLITE_DONE else { throw RawColumn.error(db, rc) }
+        return sqlite3_last_insert_rowid(db.sqliteConnection)
     }
 
     static func entry(_ r: Row) -> DedupEntry {
@@ -59,6 +91,50 @@ struct SQLiteDedupSession: DedupSession {
 
     static func details(_ r: Row) -> DedupDetails {
         DedupDetails(exactKeys: Blob.unpack(r["exact_keys"]), sample: Blob.unpack(r["sample"]), sampleIsWhole: r["sample_whole"])
+    }
+}
+
+/// Binding and reading the index's columns with SQLite's C calls, on statements
+/// GRDB prepared and caches (the hot path of every dedup decision).
+enum RawColumn {
+    /// SQLite copies the value before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String?) {
+        guard var text else {
+            sqlite3_bind_null(statement, index)
+            return
+        }
+        text.withUTF8 { u in
+            guard let base = u.baseAddress, !u.isEmpty else {
+                _ = sqlite3_bind_text(statement, index, "", 0, transient)
+                return
+            }
+            _ = base.withMemoryRebound(to: CChar.self, capacity: u.count) { sqlite3_bind_text(statement, index, $0, Int32(u.count), transient) }
+        }
+    }
+
+    /// Fixed-width integers as a little-endian blob (see `Blob`).
+    static func bind<T: FixedWidthInteger>(_ statement: OpaquePointer, _ index: Int32, _ values: [T]) {
+        let little = values.map(\.littleEndian)
+        little.withUnsafeBytes { raw in
+            // An empty array still binds a zero-length blob, not NULL (as `Blob.pack` did).
+            _ = sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
+        }
+    }
+
+    /// A blob column of little-endian integers; empty for NULL.
+    static func integers<T: FixedWidthInteger>(_ statement: OpaquePointer, _ column: Int32) -> [T] {
+        let count = Int(sqlite3_column_bytes(statement, column)) / MemoryLayout<T>.size
+        guard count > 0, let base = sqlite3_column_blob(statement, column) else { return [] }
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer[i] = T(littleEndian: base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
+            initialized = count
+        }
+    }
+
+    static func error(_ db: Database, _ rc: Int32) -> DatabaseError {
+        DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
     }
 }
 

@@ -6,7 +6,7 @@ import Store
 // Copy detection throughput with a large index, and what the index costs.
 //
 //   Benchmarks/run-dedup-bench            (builds this, installs datasketch in a venv, runs both)
-//   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R] [--reuse]
+//   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R] [--reuse] [--window]
 //
 // Texts are synthetic news-like paragraphs (Zipf-distributed words), made from a
 // fixed seed. The first P of the N index items and the M measured items are
@@ -162,6 +162,7 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
         }
         fingerprinting += DispatchTime.now().uptimeNanoseconds - t0
         measuredNanos += DispatchTime.now().uptimeNanoseconds - t0
+        for c in batch { fingerprintChecksum = fingerprintChecksum &* 31 &+ checksum(c.fingerprint) }
         let t1 = DispatchTime.now().uptimeNanoseconds
         defer { measuredNanos += DispatchTime.now().uptimeNanoseconds - t1 }
         try store.recordIntents(feedID: "bench", now: now) { session in
@@ -178,6 +179,15 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
     return (copies, seconds)
 }
 nonisolated(unsafe) var measuredNanos: UInt64 = 0  // one thread
+/// Every measured fingerprint folded into one number (not timed): a change that
+/// should not alter fingerprints must leave it as it was.
+nonisolated(unsafe) var fingerprintChecksum: UInt64 = 0
+func checksum(_ f: Fingerprint) -> UInt64 {
+    var h = UInt64(f.words) &* 0x100_0000_01B3 ^ UInt64(f.shingles) ^ (f.textKey ?? 7)
+    for k in f.nearKeys { h = (h ^ k) &* 0x100_0000_01B3 }
+    for s in f.sample.hashes { h = (h ^ UInt64(s)) &* 0x100_0000_01B3 }
+    return h ^ (f.sample.isWhole ? 1 : 0)
+}
 
 print("dedup-bench: filling the index with \(indexSize) items (\(shared) shared with datasketch)…")
 if reuse {
@@ -191,7 +201,15 @@ if reuse {
     let fill = try rounds({ story(UInt64($0)) }, range: 0..<indexSize, round: 500, idOffset: 0)
     print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
 }
+// The measured phase's CLOCK_MONOTONIC window, for `perf record -k CLOCK_MONOTONIC` and `perf report --time START,END`.
+let windowStart = DispatchTime.now().uptimeNanoseconds
+fingerprintChecksum = 0
 let result = try rounds({ measure[$0] }, range: 0..<measured, round: measuredRound, idOffset: 50_000_000)
+print(String(format: "  fingerprints of the measured items: checksum %016llx", fingerprintChecksum))
+let windowEnd = DispatchTime.now().uptimeNanoseconds
+if args.contains("--window") {
+    print(String(format: "  measured window (CLOCK_MONOTONIC): %.6f,%.6f", Double(windowStart) / 1e9, Double(windowEnd) / 1e9))
+}
 let stats = try store.dedupStats()
 let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
 let memory = dedup.memoryFootprint
