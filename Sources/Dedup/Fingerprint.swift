@@ -20,7 +20,7 @@ public struct Fingerprint: Sendable, Hashable {
     /// Words per shingle.
     public static let shingleWords = 4
     /// MinHash signature length, and its LSH banding (bands × rows = length).
-    public static let signatureLength = 64
+    public static let signatureLength = 64  // `minHash` keeps which bins are filled in one UInt64
     public static let bands = 16
     /// Paragraph openings indexed (the first this many paragraphs), and their length in words.
     public static let leadParagraphs = 5
@@ -62,48 +62,52 @@ public struct Fingerprint: Sendable, Hashable {
     /// Every shingle of a text (for exact comparisons).
     static func shingleSet(_ text: String) -> Set<UInt64> { Set(shingles(Words.split(text).words)) }
 
-    /// The distinct shingles of a word sequence; a text shorter than one shingle is one shingle.
+    /// The distinct shingles of a word sequence, in first-seen order; a text shorter
+    /// than one shingle is one shingle.
     static func shingles(_ all: [UInt64]) -> [UInt64] {
         let k = Self.shingleWords
-        var out: [UInt64] = []
-        if all.count >= k {
-            out.reserveCapacity(all.count - k + 1)
-            for i in 0...(all.count - k) {
-                var h = all[i]
-                for j in 1..<k { h = StableHash.combine(h, all[i + j]) }
-                out.append(h)
-            }
-        } else if !all.isEmpty {
-            out.append(all.reduce(0x51, StableHash.combine))
+        guard all.count >= k else { return all.isEmpty ? [] : [all.reduce(0x51, StableHash.combine)] }
+        var set = DistinctSet(expected: all.count - k + 1)
+        for i in 0...(all.count - k) {
+            var h = all[i]
+            for j in 1..<k { h = StableHash.combine(h, all[i + j]) }
+            set.insert(h)
         }
-        return distinct(out)
+        return set.values
     }
 
-    /// The values without repeats, in first-seen order (a small open-addressing set:
-    /// shingle hashes are already mixed, so their low bits index it directly).
-    static func distinct(_ values: [UInt64]) -> [UInt64] {
-        guard values.count > 1 else { return values }
-        var capacity = 16
-        while capacity < values.count * 2 { capacity <<= 1 }
-        let mask = capacity - 1
-        var table = [UInt64](repeating: 0, count: capacity)
-        var out: [UInt64] = []
-        out.reserveCapacity(values.count)
-        var sawZero = false
-        for v in values {
-            if v == 0 {
-                if !sawZero { out.append(0) }
+    /// A small open-addressing set that keeps its values in first-seen order
+    /// (shingle hashes are already mixed, so their low bits index it directly).
+    struct DistinctSet {
+        private var table: [UInt64]
+        private let mask: Int
+        private var sawZero = false
+        private(set) var values: [UInt64] = []
+
+        init(expected: Int) {
+            var capacity = 16
+            while capacity < expected * 2 { capacity <<= 1 }
+            mask = capacity - 1
+            table = [UInt64](repeating: 0, count: capacity)
+            values.reserveCapacity(expected)
+        }
+
+        @inline(__always) mutating func insert(_ v: UInt64) {
+            if v == 0 {  // 0 marks an empty slot, so it is kept aside
+                if !sawZero { values.append(0) }
                 sawZero = true
-                continue
+                return
             }
             var i = Int(truncatingIfNeeded: v) & mask
-            while table[i] != 0 && table[i] != v { i = (i + 1) & mask }
-            if table[i] == 0 {
-                table[i] = v
-                out.append(v)
+            while true {
+                let t = table[i]
+                if t == v { return }
+                if t == 0 { break }
+                i = (i + 1) & mask
             }
+            table[i] = v
+            values.append(v)
         }
-        return out
     }
 
     /// Sorts `v` and drops repeats, in place (concrete: the generic version sorted
@@ -126,23 +130,25 @@ public struct Fingerprint: Sendable, Hashable {
     static func minHash(_ shingles: [UInt64]) -> [UInt32] {
         let k = signatureLength
         var sig = [UInt32](repeating: .max, count: k)
-        var filled = [Bool](repeating: false, count: k)
+        var filled: UInt64 = 0  // bit i: bin i has a value (64 bins)
         let shift = UInt64(64 - k.trailingZeroBitCount)
-        for s in shingles {
-            let h = StableHash.mix(s ^ 0x0F0E_ED5F_007E_ED00)
-            let bin = Int(truncatingIfNeeded: h >> shift)
-            let v = UInt32(truncatingIfNeeded: h)
-            if v < sig[bin] { sig[bin] = v }
-            filled[bin] = true
-        }
-        guard filled.contains(true) else { return sig }
-        for i in 0..<k where !filled[i] {
-            var j = (i + 1) & (k - 1), distance: UInt32 = 1
-            while !filled[j] {
-                j = (j + 1) & (k - 1)
-                distance += 1
+        sig.withUnsafeMutableBufferPointer { sig in
+            for s in shingles {
+                let h = StableHash.mix(s ^ 0x0F0E_ED5F_007E_ED00)
+                let bin = Int(truncatingIfNeeded: h >> shift)
+                let v = UInt32(truncatingIfNeeded: h)
+                if v < sig[bin] { sig[bin] = v }
+                filled |= 1 << UInt64(bin)
             }
-            sig[i] = sig[j] &+ distance &* 0x9E37_79B9
+            guard filled != 0 else { return }
+            for i in 0..<k where filled & (1 << UInt64(i)) == 0 {
+                var j = (i + 1) & (k - 1), distance: UInt32 = 1
+                while filled & (1 << UInt64(j)) == 0 {
+                    j = (j + 1) & (k - 1)
+                    distance += 1
+                }
+                sig[i] = sig[j] &+ distance &* 0x9E37_79B9
+            }
         }
         return sig
     }

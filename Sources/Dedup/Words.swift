@@ -17,7 +17,7 @@ enum Words {
         var text = text
         if let fast = text.utf8.withContiguousStorageIfAvailable({ bytes -> Split? in
             // ASCII, the common case: one pass over the bytes, no allocation per word or paragraph.
-            for b in bytes where b >= 0x80 { return nil }
+            guard isASCII(bytes) else { return nil }
             return asciiSplit(bytes)
         }), let result = fast {
             return result
@@ -30,6 +30,23 @@ enum Words {
             split.paragraphEnds.append(split.words.count)
         }
         return split
+    }
+
+    /// Whether every byte is below 0x80, eight at a time.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let n = bytes.count
+        var any: UInt64 = 0
+        var i = 0
+        while i + 8 <= n {
+            any |= UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            any |= UInt64(base[i])
+            i += 1
+        }
+        return any & 0x8080_8080_8080_8080 == 0
     }
 
     @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
