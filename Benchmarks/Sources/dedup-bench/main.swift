@@ -18,8 +18,11 @@ import Store
 // feedspool: fills a SQLite store (DIR/bench.db) with N entries through the real
 // decision path, in rounds of 500 items, then times the M measured items, one
 // round per R items (20 unless given: as jobs deliver them): fingerprint, candidate lookup,
-// verification against the store, insert. Prints items/s, copies found, bytes
-// per item in the store and in memory, and peak RSS.
+// verification against the store, insert. The first half of the measured items
+// runs on one thread; the second half with each next round's fingerprints made on
+// a second thread, as the daemon's workers make them before their turn at the
+// decisions. Prints items/s of each, copies found, bytes per item in the store
+// and in memory, and peak RSS.
 
 let args = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -110,6 +113,13 @@ func write(_ lines: [[String]], to url: URL) throws {
     try data.write(to: url)
 }
 
+/// User and system CPU time of this process so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
 /// A `/proc/self/status` figure in KiB (VmHWM: peak RSS; RssAnon and RssFile: now).
 func status(_ field: String) -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
@@ -124,10 +134,13 @@ try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: tr
 var mg = Generator(state: 7)
 var measure: [[String]] = []
 var expectedCopies = 0
+var isPlanted: [Bool] = []
 for i in 0..<measured {
+    isPlanted.append(false)
     if mg.unit() < 0.3 {
         measure.append(copy(of: story(UInt64(mg.below(shared))), seed: UInt64(i)))
         expectedCopies += 1
+        isPlanted[i] = true
     } else {
         measure.append(story(UInt64(10_000_000 + i)))
     }
@@ -143,7 +156,7 @@ if !reuse { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.remove
 let store = try SQLiteStore(path: dbPath)
 let dedup = Deduplicator(policy: DedupPolicy(threshold: 0.8, window: 14 * 86400, dropCopies: true))
 let now = Date()
-func id(_ n: Int) -> String {
+@Sendable func id(_ n: Int) -> String {
     let h = String(n, radix: 16)
     return String(repeating: "0", count: 32 - h.count) + h
 }
@@ -202,20 +215,73 @@ if reuse {
     print(String(format: "  filled in %.1f s (%.0f items/s), %d copies among the random stories", fill.seconds, Double(indexSize) / fill.seconds, fill.copies))
 }
 // The measured phase's CLOCK_MONOTONIC window, for `perf record -k CLOCK_MONOTONIC` and `perf report --time START,END`.
+// The first half of the measured items runs on this one thread (fingerprint, then
+// decision); the second half as the daemon runs it, where each job's worker thread
+// fingerprints its items before it takes its turn at the decisions: here one more
+// thread fingerprints the next round while this one decides the current.
+let half = measured / 2
 let windowStart = DispatchTime.now().uptimeNanoseconds
 fingerprintChecksum = 0
-let result = try rounds({ measure[$0] }, range: 0..<measured, round: measuredRound, idOffset: 50_000_000)
-print(String(format: "  fingerprints of the measured items: checksum %016llx", fingerprintChecksum))
+let result = try rounds({ measure[$0] }, range: 0..<half, round: measuredRound, idOffset: 50_000_000)
 let windowEnd = DispatchTime.now().uptimeNanoseconds
+print(String(format: "  fingerprints of the first half: checksum %016llx", fingerprintChecksum))
 if args.contains("--window") {
     print(String(format: "  measured window (CLOCK_MONOTONIC): %.6f,%.6f", Double(windowStart) / 1e9, Double(windowEnd) / 1e9))
 }
+
+/// The second half: fingerprints of round k+1 made on another thread while round k is decided.
+func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
+    let starts = Array(stride(from: range.lowerBound, to: range.upperBound, by: round))
+    @Sendable func candidates(_ k: Int) -> [DedupCandidate] {
+        (starts[k]..<min(starts[k] + round, range.upperBound)).map { n in
+            DedupCandidate(
+                itemID: id(idOffset + n), feedID: "feed\(n % 2000)", guid: nil, url: nil, text: texts[n - range.lowerBound])
+        }
+    }
+    final class Slot: @unchecked Sendable {  // written before `done` is signalled, read after
+        var batch: [DedupCandidate] = []
+        let done = DispatchSemaphore(value: 0)
+    }
+    var copies = 0
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    var current = candidates(0)
+    for k in starts.indices {
+        let next = Slot()
+        if k + 1 < starts.count {
+            DispatchQueue.global().async {
+                next.batch = candidates(k + 1)
+                next.done.signal()
+            }
+        }
+        try store.recordIntents(feedID: "bench", now: now) { session in
+            let decisions = try dedup.decide(current, session: session, now: now)
+            copies += decisions.filter { $0.record.status == .duplicate }.count
+            return DeliveryIntents(items: [])
+        }
+        if k + 1 < starts.count {
+            next.done.wait()
+            current = next.batch
+        }
+    }
+    return (copies, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+}
+let cpuBefore = cpuSeconds()
+let piped = try pipelined(
+    (half..<measured).map { measure[$0].joined(separator: "\n\n") },  // not measured, as above
+    range: half..<measured, round: measuredRound, idOffset: 50_000_000)
+let pipedCPU = cpuSeconds() - cpuBefore
+
 let stats = try store.dedupStats()
 let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
 let memory = dedup.memoryFootprint
-print(String(format: "feedspool: %d items decided in %.2f s: %.0f items/s; copies found %d of %d planted", measured, result.seconds,
-             Double(measured) / result.seconds, result.copies, expectedCopies))
+let planted = isPlanted[0..<half].filter { $0 }.count
+print(String(format: "feedspool, one thread: %d items decided in %.2f s: %.0f items/s; copies found %d of %d planted", half, result.seconds,
+             Double(half) / result.seconds, result.copies, planted))
+print(String(format: "feedspool, fingerprints on a second thread (as the daemon's workers make them): %d items in %.2f s: %.0f items/s, "
+             + "%.0f µs of CPU per item; copies found %d of %d planted", measured - half, piped.seconds, Double(measured - half) / piped.seconds,
+             pipedCPU * 1e6 / Double(measured - half), piped.copies, expectedCopies - planted))
 print("feedspool: index \(stats.entries) items; store \(stats.indexBytes / stats.entries) bytes/item in dedup_entry rows "
       + "(database file \(fileBytes / stats.entries) bytes/item); memory \(memory.bytes / max(memory.entries, 1)) bytes/item; peak RSS \(status("VmHWM") / 1024) MiB "
     + "(now \(status("RssAnon") / 1024) MiB anonymous + \(status("RssFile") / 1024) MiB of mapped files)")
-print(String(format: "RESULT feedspool_items_per_s=%.0f", Double(measured) / result.seconds))
+print(String(format: "RESULT feedspool_items_per_s=%.0f", Double(half) / result.seconds))
+print(String(format: "RESULT feedspool_pipelined_items_per_s=%.0f", Double(measured - half) / piped.seconds))
