@@ -98,7 +98,7 @@ final class PGConnection {
     }
 
     private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+        let owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
         defer { for p in owned { free(p) } }
         return body(owned.map { $0.map { UnsafePointer($0) } })
     }

@@ -27,6 +27,7 @@ public final class PostgresStore: Store, @unchecked Sendable {  // `connection` 
 
     // MARK: helpers
 
+    @discardableResult
     private func run<T>(_ operation: String, transaction: Bool = true, _ body: (PGConnection) throws -> T) throws(StoreError) -> T {
         lock.lock()
         defer { lock.unlock() }
