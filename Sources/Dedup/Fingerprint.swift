@@ -20,7 +20,7 @@ public struct Fingerprint: Sendable, Hashable {
     /// Words per shingle.
     public static let shingleWords = 4
     /// MinHash signature length, and its LSH banding (bands × rows = length).
-    public static let signatureLength = 64  // `minHash` keeps which bins are filled in one UInt64
+    public static let signatureLength = 64  // at most 64: `minHash` marks filled bins in one UInt64
     public static let bands = 16
     /// Paragraph openings indexed (the first this many paragraphs), and their length in words.
     public static let leadParagraphs = 5
@@ -130,7 +130,8 @@ public struct Fingerprint: Sendable, Hashable {
     static func minHash(_ shingles: [UInt64]) -> [UInt32] {
         let k = signatureLength
         var sig = [UInt32](repeating: .max, count: k)
-        var filled: UInt64 = 0  // bit i: bin i has a value (64 bins)
+        assert(k <= 64, "minHash marks filled bins in one UInt64")
+        var filled: UInt64 = 0  // bit i: bin i has a value
         let shift = UInt64(64 - k.trailingZeroBitCount)
         sig.withUnsafeMutableBufferPointer { sig in
             for s in shingles {

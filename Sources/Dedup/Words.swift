@@ -49,6 +49,11 @@ enum Words {
         return any & 0x8080_8080_8080_8080 == 0
     }
 
+    /// One byte of FNV-1a, the word hash before `StableHash.mix`.
+    @inline(__always) private static func fnv(_ h: UInt64, _ c: UInt8) -> UInt64 { (h ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+
+    @inline(__always) private static func lowercased(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+
     @inline(__always) private static func isWordByte(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
     }
@@ -94,7 +99,7 @@ enum Words {
                     var h: UInt64 = 0xCBF2_9CE4_8422_2325
                     var c = b
                     repeat {
-                        h = (h ^ UInt64(c | 0x20)) &* 0x0000_0100_0000_01B3
+                        h = fnv(h, c | 0x20)
                         i += 1
                         if i == n { break }
                         c = p[i]
@@ -141,7 +146,7 @@ enum Words {
     @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64 {
         if w.count >= 5, tables.groups[Int((w[w.count - 1] | 0x20) & 0x7F)] != 0, let folded = foldedEnding(w, tables) { return folded }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for c in w { h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3 }
+        for c in w { h = fnv(h, lowercased(c)) }
         return StableHash.mix(h)
     }
 
@@ -157,14 +162,11 @@ enum Words {
             let e = tables.endings[g]
             guard end > e.count + 1, tail & e.mask == e.suffix else { continue }
             var h: UInt64 = 0xCBF2_9CE4_8422_2325
-            for k in 0..<(end - e.count) {
-                let c = w[k]
-                h = (h ^ UInt64(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)) &* 0x0000_0100_0000_01B3
-            }
+            for k in 0..<(end - e.count) { h = fnv(h, lowercased(w[k])) }
             var left = e.replacementCount
             while left > 0 {  // first letter in the high byte
                 left -= 1
-                h = (h ^ (e.replacement >> UInt64(8 * left) & 0xFF)) &* 0x0000_0100_0000_01B3
+                h = fnv(h, UInt8(truncatingIfNeeded: e.replacement >> UInt64(8 * left)))
             }
             return StableHash.mix(h)
         }

@@ -27,11 +27,12 @@ struct SQLiteDedupSession: DedupSession {
         // own calls: a few per item, and GRDB's row decoding cost more than the lookup.
         let statement = try db.cachedStatement(sql: "SELECT exact_keys, sample, sample_whole FROM dedup_entry WHERE seq = ?")
         let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
         var out: [Int64: DedupDetails] = [:]
         out.reserveCapacity(seqs.count)
         for seq in seqs {
             sqlite3_reset(raw)
-            sqlite3_bind_int64(raw, 1, seq)
+            try RawColumn.check(sqlite3_bind_int64(raw, 1, seq), db)
             let rc = sqlite3_step(raw)
             if rc == SQLITE_ROW {
                 out[seq] = DedupDetails(
@@ -40,7 +41,6 @@ struct SQLiteDedupSession: DedupSession {
                 throw RawColumn.error(db, rc)
             }
         }
-        sqlite3_reset(raw)
         return out
     }
 
@@ -58,22 +58,24 @@ struct SQLiteDedupSession: DedupSession {
             sqlite3_reset(raw)
             sqlite3_clear_bindings(raw)
         }
-        RawColumn.bind(raw, 1, e.itemID)
-        RawColumn.bind(raw, 2, e.feedID)
-        sqlite3_bind_double(raw, 3, e.firstSeen.timeIntervalSince1970)
-        RawColumn.bind(raw, 4, e.record.status.rawValue)
-        RawColumn.bind(raw, 5, e.record.cluster)
-        RawColumn.bind(raw, 6, e.record.duplicateOf)
-        if let similarity = e.record.similarity { sqlite3_bind_double(raw, 7, similarity) } else { sqlite3_bind_null(raw, 7) }
-        RawColumn.bind(raw, 8, e.record.method?.rawValue)
-        sqlite3_bind_int64(raw, 9, e.hasFile ? 1 : 0)
-        sqlite3_bind_int64(raw, 10, Int64(e.words))
-        RawColumn.bind(raw, 11, e.keys)
-        RawColumn.bind(raw, 12, d.exactKeys)
-        RawColumn.bind(raw, 13, d.sample)
-        sqlite3_bind_int64(raw, 14, d.sampleIsWhole ? 1 : 0)
-        RawColumn.bind(raw, 15, e.joins.isEmpty ? nil : e.joins.joined(separator: ","))
-        RawColumn.bind(raw, 16, e.sourceName)
+        // A bind fails only for a value SQLite will not take (too big, out of memory):
+        // then nothing is inserted and the round fails, rather than a column left NULL.
+        try RawColumn.check(RawColumn.bind(raw, 1, e.itemID), db)
+        try RawColumn.check(RawColumn.bind(raw, 2, e.feedID), db)
+        try RawColumn.check(sqlite3_bind_double(raw, 3, e.firstSeen.timeIntervalSince1970), db)
+        try RawColumn.check(RawColumn.bind(raw, 4, e.record.status.rawValue), db)
+        try RawColumn.check(RawColumn.bind(raw, 5, e.record.cluster), db)
+        try RawColumn.check(RawColumn.bind(raw, 6, e.record.duplicateOf), db)
+        try RawColumn.check(e.record.similarity.map { sqlite3_bind_double(raw, 7, $0) } ?? sqlite3_bind_null(raw, 7), db)
+        try RawColumn.check(RawColumn.bind(raw, 8, e.record.method?.rawValue), db)
+        try RawColumn.check(sqlite3_bind_int64(raw, 9, e.hasFile ? 1 : 0), db)
+        try RawColumn.check(sqlite3_bind_int64(raw, 10, Int64(e.words)), db)
+        try RawColumn.check(RawColumn.bind(raw, 11, e.keys), db)
+        try RawColumn.check(RawColumn.bind(raw, 12, d.exactKeys), db)
+        try RawColumn.check(RawColumn.bind(raw, 13, d.sample), db)
+        try RawColumn.check(sqlite3_bind_int64(raw, 14, d.sampleIsWhole ? 1 : 0), db)
+        try RawColumn.check(RawColumn.bind(raw, 15, e.joins.isEmpty ? nil : e.joins.joined(separator: ",")), db)
+        try RawColumn.check(RawColumn.bind(raw, 16, e.sourceName), db)
         let rc = sqlite3_step(raw)
         guard rc == SQLITE_DONE else { throw RawColumn.error(db, rc) }
         return sqlite3_last_insert_rowid(db.sqliteConnection)
@@ -100,26 +102,20 @@ enum RawColumn {
     /// SQLite copies the value before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String?) {
-        guard var text else {
-            sqlite3_bind_null(statement, index)
-            return
-        }
-        text.withUTF8 { u in
-            guard let base = u.baseAddress, !u.isEmpty else {
-                _ = sqlite3_bind_text(statement, index, "", 0, transient)
-                return
-            }
-            _ = base.withMemoryRebound(to: CChar.self, capacity: u.count) { sqlite3_bind_text(statement, index, $0, Int32(u.count), transient) }
+    static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String?) -> Int32 {
+        guard var text else { return sqlite3_bind_null(statement, index) }
+        return text.withUTF8 { u in
+            guard let base = u.baseAddress, !u.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
+            return base.withMemoryRebound(to: CChar.self, capacity: u.count) { sqlite3_bind_text(statement, index, $0, Int32(u.count), transient) }
         }
     }
 
     /// Fixed-width integers as a little-endian blob (see `Blob`).
-    static func bind<T: FixedWidthInteger>(_ statement: OpaquePointer, _ index: Int32, _ values: [T]) {
+    static func bind<T: FixedWidthInteger>(_ statement: OpaquePointer, _ index: Int32, _ values: [T]) -> Int32 {
         let little = values.map(\.littleEndian)
-        little.withUnsafeBytes { raw in
+        return little.withUnsafeBytes { raw in
             // An empty array still binds a zero-length blob, not NULL (as `Blob.pack` did).
-            _ = sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
+            sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
         }
     }
 
@@ -131,6 +127,10 @@ enum RawColumn {
             for i in 0..<count { buffer[i] = T(littleEndian: base.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)) }
             initialized = count
         }
+    }
+
+    static func check(_ rc: Int32, _ db: Database) throws {
+        if rc != SQLITE_OK { throw error(db, rc) }
     }
 
     static func error(_ db: Database, _ rc: Int32) -> DatabaseError {
