@@ -5,8 +5,16 @@ import GRDBSQLite
 
 /// The dedup index rows inside one `recordIntents` transaction (which holds
 /// SQLite's write lock, so rounds from other processes wait for it).
-struct SQLiteDedupSession: DedupSession {
+final class SQLiteDedupSession: DedupSession {
     let db: Database
+    /// The two statements of the hot path, looked up in GRDB's cache once per round
+    /// (the lookup hashes the SQL text, a tenth of an insert's cost).
+    private var detailsStatement: Statement?
+    private var insertStatement: Statement?
+
+    init(db: Database) {
+        self.db = db
+    }
 
     func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry] {
         // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
@@ -25,8 +33,10 @@ struct SQLiteDedupSession: DedupSession {
         guard !seqs.isEmpty else { return [:] }
         // Point lookups by rowid through one prepared statement, read with SQLite's
         // own calls: a few per item, and GRDB's row decoding cost more than the lookup.
-        let statement = try db.cachedStatement(sql: "SELECT exact_keys, sample, sample_whole FROM dedup_entry WHERE seq = ?")
-        let raw = statement.sqliteStatement
+        if detailsStatement == nil {
+            detailsStatement = try db.cachedStatement(sql: "SELECT exact_keys, sample, sample_whole FROM dedup_entry WHERE seq = ?")
+        }
+        let raw = detailsStatement!.sqliteStatement
         defer { sqlite3_reset(raw) }
         var out: [Int64: DedupDetails] = [:]
         out.reserveCapacity(seqs.count)
@@ -45,19 +55,19 @@ struct SQLiteDedupSession: DedupSession {
     }
 
     func insert(_ e: DedupEntry, details d: DedupDetails) throws -> Int64 {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO dedup_entry (item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
-                    words, keys, exact_keys, sample, sample_whole, joins, source_name)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        // Bound with SQLite's own calls (GRDB's argument boxing was a third of the insert).
-        let raw = statement.sqliteStatement
-        sqlite3_reset(raw)
-        defer {
-            sqlite3_reset(raw)
-            sqlite3_clear_bindings(raw)
+        if insertStatement == nil {
+            insertStatement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO dedup_entry (item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
+                        words, keys, exact_keys, sample, sample_whole, joins, source_name)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
         }
+        // Bound with SQLite's own calls (GRDB's argument boxing was a third of the
+        // insert); every parameter is bound each time, so none is left from the last row.
+        let raw = insertStatement!.sqliteStatement
+        sqlite3_reset(raw)
+        defer { sqlite3_reset(raw) }
         // A bind fails only for a value SQLite will not take (too big, out of memory):
         // then nothing is inserted and the round fails, rather than a column left NULL.
         try RawColumn.check(RawColumn.bind(raw, 1, e.itemID), db)
@@ -112,7 +122,11 @@ enum RawColumn {
 
     /// Fixed-width integers as a little-endian blob (see `Blob`).
     static func bind<T: FixedWidthInteger>(_ statement: OpaquePointer, _ index: Int32, _ values: [T]) -> Int32 {
-        let little = values.map(\.littleEndian)
+        #if _endian(little)
+            let little = values  // already little-endian: no copy
+        #else
+            let little = values.map(\.littleEndian)
+        #endif
         return little.withUnsafeBytes { raw in
             // An empty array still binds a zero-length blob, not NULL (as `Blob.pack` did).
             sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)

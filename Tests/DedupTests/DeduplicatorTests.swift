@@ -46,6 +46,22 @@ import Testing
         #expect(Fingerprint(text: Stories.original).textKey == 11_368_224_355_783_959_855)
     }
 
+    @Test func samplesAreSortedAndDistinct() {
+        // Long texts keep a sampled quarter, short ones every shingle; repeats collapse.
+        let repeated = String(repeating: "the same sentence comes back again and again. ", count: 80)
+        let long = (0..<400).map { "word\($0 % 97)x\($0 % 13)" }.joined(separator: " ")
+        for text in [Stories.original, Stories.short, repeated, long] {
+            let sample = Fingerprint(text: text).sample
+            #expect(zip(sample.hashes, sample.hashes.dropFirst()).allSatisfy { $0 < $1 }, "sample of \(text.prefix(30))")
+            if !sample.isWhole { #expect(sample.hashes.allSatisfy { $0 < 1 << 30 }) }
+        }
+        // Pinned, like the keys above: the sample's sort must not change what is stored.
+        let sample = Fingerprint(text: long).sample
+        #expect(sample.isWhole == false)
+        #expect(sample.hashes.count == 93)
+        #expect(sample.hashes.reduce(UInt64(0)) { $0 &* 31 &+ UInt64($1) } == 9_280_395_752_868_030_547)
+    }
+
     @Test func shortTextsGetNoTextKey() {
         #expect(Fingerprint(text: Stories.short).textKey == nil)
         #expect(Fingerprint(text: Stories.original).textKey != nil)
