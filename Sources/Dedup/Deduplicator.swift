@@ -126,7 +126,7 @@ public final class Deduplicator: Sendable {
             index.table.lookup(key.value, into: &scratch)
             for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me { exact.append((key, o)) }
         }
-        var near = Set<Int>()
+        var near: [Int] = []  // sorted and unique below
         if fp.words >= Fingerprint.minimumWords {
             for key in fp.nearKeys {
                 scratch.removeAll(keepingCapacity: true)
@@ -134,12 +134,14 @@ public final class Deduplicator: Sendable {
                 for o in scratch where index.isLive(o, horizon: horizon) && index.entries[o].item != me
                     && Int(index.entries[o].words) >= Fingerprint.minimumWords
                 {
-                    near.insert(o)
+                    near.append(o)
                 }
             }
         }
-        let ordinals = Set(exact.map(\.1)).union(near)
-        guard !ordinals.isEmpty else { return original(me, reason: "no earlier item shares a key") }
+        // Most items share no key with anything: decided without building a set.
+        guard !exact.isEmpty || !near.isEmpty else { return original(me, reason: "no earlier item shares a key") }
+        near = Self.sortedUnique(near)
+        let ordinals = Self.sortedUnique(near + exact.map(\.1))
         let details = try session.details(ordinals.map { index.entries[$0].seq })
 
         // Every verified match: exact keys (confirmed on the full 64-bit key), and
@@ -149,7 +151,7 @@ public final class Deduplicator: Sendable {
             matches.append(Match(ordinal: o, method: key.method, similarity: 1))
         }
         var closest = 0.0
-        for o in near.sorted() {
+        for o in near {
             guard let d = details[index.entries[o].seq],
                 let c = ShingleSample.compare(fp.sample, ShingleSample(hashes: d.sample, isWhole: d.sampleIsWhole))
             else { continue }
@@ -193,6 +195,18 @@ public final class Deduplicator: Sendable {
         var ordinal: Int
         var method: DedupRecord.Method
         var similarity: Double
+    }
+
+    /// The values in ascending order without repeats (candidates are few).
+    static func sortedUnique(_ values: [Int]) -> [Int] {
+        var v = values.sorted()
+        var w = 0
+        for r in v.indices where r == 0 || v[r] != v[w - 1] {
+            v[w] = v[r]
+            w += 1
+        }
+        v.removeLast(v.count - w)
+        return v
     }
 
     static func percent(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
@@ -294,9 +308,10 @@ struct MemoryIndex: Sendable {
 
     mutating func add(_ e: DedupEntry) {
         let ordinal = entries.count
+        let cluster = ItemRef(e.record.cluster)
         entries.append(
             Entry(
-                seq: e.seq, item: ItemRef(e.itemID), cluster: ItemRef(e.record.cluster), firstSeen: Self.seconds(e.firstSeen),
+                seq: e.seq, item: ItemRef(e.itemID), cluster: cluster, firstSeen: Self.seconds(e.firstSeen),
                 words: UInt32(clamping: e.words), hasFile: e.hasFile))
         // Each key once (an entry's keys are few: no Set, whose hashing cost more than this).
         var keys: [UInt64] = []
@@ -304,7 +319,7 @@ struct MemoryIndex: Sendable {
         for k in e.keys where !keys.contains(k) { keys.append(k) }
         table.touch(keys)
         for k in keys { table.insert(k, ordinal: ordinal) }
-        let into = root(ItemRef(e.record.cluster))
+        let into = root(cluster)
         for j in e.joins {
             let r = root(ItemRef(j))
             if r != into { merged[r] = into }
