@@ -126,16 +126,27 @@ public struct Fingerprint: Sendable, Hashable {
         }
     }
 
-    /// Sorts `v` and drops repeats, in place. Sample hashes are spread evenly over
-    /// their range, so one counting pass on their top six bits leaves each within a
-    /// bucket of one or two, and an insertion sort finishes in about one pass
-    /// (the library's merge sort was a twelfth of a fingerprint's time).
+    /// Sorts `v` and drops repeats.
     static func sortUnique(_ v: inout [UInt32]) {
+        guard v.count > 1 else { return }
+        if v.count <= 512 { bucketSort(&v) } else { v.sort() }
+        var w = 1
+        for r in 1..<v.count where v[r] != v[w - 1] {
+            v[w] = v[r]
+            w += 1
+        }
+        v.removeLast(v.count - w)
+    }
+
+    /// Sample hashes are spread evenly over their range, so for a sample of usual
+    /// size (a few dozen) one counting pass on their top six bits leaves each within
+    /// a bucket of one or two, and an insertion sort finishes in about one pass (the
+    /// library's merge sort was a twelfth of a fingerprint's time). Only for short
+    /// arrays: a long one's buckets would be long, and insertion sort quadratic.
+    private static func bucketSort(_ v: inout [UInt32]) {
         let n = v.count
-        guard n > 1 else { return }
-        let top = v.max()!
-        let shift = UInt32(Swift.max(0, (32 - top.leadingZeroBitCount) - 6))
-        var sorted = [UInt32](unsafeUninitializedCapacity: n) { out, count in
+        let shift = UInt32(Swift.max(0, (32 - v.max()!.leadingZeroBitCount) - 6))
+        v = [UInt32](unsafeUninitializedCapacity: n) { out, count in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: 65) { starts in
                 starts.initialize(repeating: 0)
                 for x in v { starts[Int(x >> shift) + 1] += 1 }
@@ -157,13 +168,6 @@ public struct Fingerprint: Sendable, Hashable {
             }
             count = n
         }
-        var w = 1
-        for r in 1..<n where sorted[r] != sorted[w - 1] {
-            sorted[w] = sorted[r]
-            w += 1
-        }
-        sorted.removeLast(n - w)
-        v = sorted
     }
 
     /// A MinHash signature by one-permutation hashing: each shingle is hashed once

@@ -50,12 +50,14 @@ import Testing
         // Long texts keep a sampled quarter, short ones every shingle; repeats collapse.
         let repeated = String(repeating: "the same sentence comes back again and again. ", count: 80)
         let long = (0..<400).map { "word\($0 % 97)x\($0 % 13)" }.joined(separator: " ")
-        for text in [Stories.original, Stories.short, repeated, long] {
+        let veryLong = (0..<4000).map { "w\($0)" }.joined(separator: " ")  // a sample of about a thousand
+        for text in [Stories.original, Stories.short, repeated, long, veryLong] {
             let sample = Fingerprint(text: text).sample
             #expect(zip(sample.hashes, sample.hashes.dropFirst()).allSatisfy { $0 < $1 }, "sample of \(text.prefix(30))")
             if !sample.isWhole { #expect(sample.hashes.allSatisfy { $0 < 1 << 30 }) }
         }
         // Pinned, like the keys above: the sample's sort must not change what is stored.
+        #expect(Fingerprint(text: veryLong).sample.hashes.count > 512)
         let sample = Fingerprint(text: long).sample
         #expect(sample.isWhole == false)
         #expect(sample.hashes.count == 93)
