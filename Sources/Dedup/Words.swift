@@ -104,13 +104,7 @@ enum Words {
                         if i == n { break }
                         c = p[i]
                     } while isWord[Int(c)] != 0
-                    if i - start >= 5, tables.groups[Int((p[i - 1] | 0x20) & 0x7F)] != 0,
-                        let folded = foldedEnding(UnsafeBufferPointer(start: p + start, count: i - start), tables)
-                    {
-                        out[w] = folded
-                    } else {
-                        out[w] = StableHash.mix(h)
-                    }
+                    out[w] = foldedEnding(UnsafeBufferPointer(start: p + start, count: i - start), tables) ?? StableHash.mix(h)
                     w += 1
                     newlines = 0
                     continue
@@ -144,17 +138,24 @@ enum Words {
     }
 
     @inline(__always) private static func hashWord(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64 {
-        if w.count >= 5, tables.groups[Int((w[w.count - 1] | 0x20) & 0x7F)] != 0, let folded = foldedEnding(w, tables) { return folded }
+        if let folded = foldedEnding(w, tables) { return folded }
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for c in w { h = fnv(h, lowercased(c)) }
         return StableHash.mix(h)
     }
 
-    /// The hash of a word (five letters or more, whose last letter has endings)
-    /// with its British ending replaced, or nil when it has none of them.
-    private static func foldedEnding(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64? {
+    /// The hash of a word with its British ending replaced, or nil when it has
+    /// none. Inlined for its first check, which turns most words away (shorter than
+    /// five letters, or a last letter that no ending has).
+    @inline(__always) private static func foldedEnding(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64? {
+        guard w.count >= 5 else { return nil }
+        let group = tables.groups[Int((w[w.count - 1] | 0x20) & 0x7F)]
+        return group == 0 ? nil : replacedEnding(w, group: group, tables)
+    }
+
+    /// `foldedEnding` for a word whose last letter has endings: they are tried in turn.
+    private static func replacedEnding(_ w: UnsafeBufferPointer<UInt8>, group: UInt16, _ tables: Tables) -> UInt64? {
         let end = w.count
-        let group = tables.groups[Int((w[end - 1] | 0x20) & 0x7F)]
         // The last (up to) eight letters, lowercased, last letter in the low byte.
         var tail: UInt64 = 0
         for k in Swift.max(0, end - 8)..<end { tail = tail << 8 | UInt64(w[k] | 0x20) }

@@ -161,6 +161,11 @@ let now = Date()
     return String(repeating: "0", count: 32 - h.count) + h
 }
 
+/// A measured item: its fingerprint is made here (the timed part starts before this).
+@Sendable func candidate(_ name: (item: String, feed: String), _ text: String) -> DedupCandidate {
+    DedupCandidate(itemID: name.item, feedID: name.feed, guid: nil, url: nil, text: text)
+}
+
 func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
     var copies = 0
     var fingerprinting: UInt64 = 0
@@ -172,9 +177,7 @@ func rounds(_ texts: (Int) -> [String], range: Range<Int>, round: Int, idOffset:
         let names = (i..<end).map { (item: id(idOffset + $0), feed: "feed\($0 % 2000)") }
         let t0 = DispatchTime.now().uptimeNanoseconds
         // Fingerprinting is part of the measured path.
-        let batch = (i..<end).map { n in
-            DedupCandidate(itemID: names[n - i].item, feedID: names[n - i].feed, guid: nil, url: nil, text: joined[n - i])
-        }
+        let batch = (i..<end).map { n in candidate(names[n - i], joined[n - i]) }
         fingerprinting += DispatchTime.now().uptimeNanoseconds - t0
         measuredNanos += DispatchTime.now().uptimeNanoseconds - t0
         for c in batch { fingerprintChecksum = fingerprintChecksum &* 31 &+ checksum(c.fingerprint) }
@@ -237,9 +240,7 @@ func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) 
     let names = range.map { (item: id(idOffset + $0), feed: "feed\($0 % 2000)") }  // not measured, as above
     @Sendable func candidates(_ k: Int) -> [DedupCandidate] {
         (starts[k]..<min(starts[k] + round, range.upperBound)).map { n in
-            DedupCandidate(
-                itemID: names[n - range.lowerBound].item, feedID: names[n - range.lowerBound].feed, guid: nil, url: nil,
-                text: texts[n - range.lowerBound])
+            candidate(names[n - range.lowerBound], texts[n - range.lowerBound])
         }
     }
     final class Slot: @unchecked Sendable {  // written before `done` is signalled, read after
