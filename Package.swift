@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "FetchTests", dependencies: ["Fetch", "TestSupport"]),
         .testTarget(name: "DedupTests", dependencies: ["Dedup", "FeedspoolModel", "Store", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "FeedspoolModel"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "FeedspoolModel", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Config", "FeedspoolModel"]),
         .testTarget(name: "CLITests", dependencies: ["feedspool", "TestSupport", "Fetch"]),
     ],

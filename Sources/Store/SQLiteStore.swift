@@ -11,15 +11,24 @@ public final class SQLiteStore: Store {
     let database: DatabaseQueue
     public let path: String
 
-    /// WAL pages between automatic checkpoints (SQLite's default is 1,000). Each
-    /// checkpoint costs two fsyncs, and a page written by many commits (the end of
-    /// a table, an index's inner pages) is copied back once per checkpoint: with
-    /// small transactions, as the dedup index's rounds are, fewer and larger
-    /// checkpoints write less. The WAL grows to about 16 MiB between them.
-    static let checkpointPages = 4000
+    /// WAL frames (pages) not yet copied back after which a background checkpoint
+    /// copies them, and WAL frames at which the committing connection checkpoints
+    /// itself so that the WAL starts over (see `SQLiteCheckpointer`). SQLite's own
+    /// checkpoint runs in the commit that crosses 1,000 frames. The WAL file grows
+    /// to about 32 MiB and is reused from its beginning after each `limit`.
+    static let checkpointEvery: Int32 = 1000
+    static let checkpointLimit: Int32 = 8000
 
-    public init(path: String) throws(StoreError) {
+    private let checkpointer: SQLiteCheckpointer
+
+    public convenience init(path: String) throws(StoreError) {
+        try self.init(path: path, checkpointEvery: Self.checkpointEvery, checkpointLimit: Self.checkpointLimit)
+    }
+
+    init(path: String, checkpointEvery: Int32, checkpointLimit: Int32) throws(StoreError) {
         self.path = path
+        let checkpointer = SQLiteCheckpointer(path: path, every: checkpointEvery, limit: checkpointLimit)
+        self.checkpointer = checkpointer
         var config = Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(10)
@@ -31,7 +40,8 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // 32 MiB of page cache (default 2): the dedup index's B-trees stay in memory at a million items.
             try db.execute(sql: "PRAGMA cache_size = -32768")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.checkpointPages)")
+            // Replaces SQLite's automatic checkpoint (also a WAL hook) with the background one.
+            checkpointer.watch(db.sqliteConnection!)
         }
         do {
             let folder = (path as NSString).deletingLastPathComponent
@@ -42,6 +52,18 @@ public final class SQLiteStore: Store {
             throw .unavailable(path: path, reason: Self.describe(error))
         }
     }
+
+    deinit {
+        // The store's connection first: its WAL hook points at the checkpointer.
+        try? database.close()
+        checkpointer.close()
+    }
+
+    /// Background checkpoints completed, and the last one's failure if it failed.
+    var checkpoints: (completed: Int, lastError: String?) { checkpointer.progress }
+
+    /// Waits for a running background checkpoint (tests).
+    func drainCheckpoints() { checkpointer.drain() }
 
     // MARK: schema
 
