@@ -77,53 +77,56 @@ public struct Fingerprint: Sendable, Hashable {
             for w in all { textHash = StableHash.combine(textHash, w) }
             return all.isEmpty ? [] : [all.reduce(0x51, StableHash.combine)]
         }
-        var set = DistinctSet(expected: all.count - k + 1)
+        let n = all.count - k + 1
         var text = textHash
-        all.withUnsafeBufferPointer { all in
-            for j in 0..<(k - 1) { text = StableHash.combine(text, all[j]) }
-            for end in (k - 1)..<all.count {  // the shingle of the words up to `end`
-                text = StableHash.combine(text, all[end])
-                var h = all[end - k + 1]
-                for j in (end - k + 2)...end { h = StableHash.combine(h, all[j]) }
-                set.insert(h)
+        // An open-addressing set of the shingles seen (they are already mixed, so their
+        // low bits index it directly; 0 marks an empty slot and is kept aside), written
+        // through pointers: an array's uniqueness check on every write was a third of this loop.
+        var capacity = 16
+        while capacity < n + n / 2 { capacity <<= 1 }  // at most two thirds full
+        let distinct = [UInt64](unsafeUninitializedCapacity: n) { out, count in
+            count = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: capacity) { table in
+                table.initialize(repeating: 0)
+                return all.withUnsafeBufferPointer { distinctShingles($0, into: out, table: table, textHash: &text) }
             }
         }
         textHash = text
-        return set.values
+        return distinct
     }
 
-    /// A small open-addressing set that keeps its values in first-seen order
-    /// (shingle hashes are already mixed, so their low bits index it directly).
-    struct DistinctSet {
-        private var table: [UInt64]
-        private let mask: Int
-        private var sawZero = false
-        private(set) var values: [UInt64] = []
-
-        init(expected: Int) {
-            var capacity = 16
-            while capacity < expected + expected / 2 { capacity <<= 1 }  // at most two thirds full
-            mask = capacity - 1
-            table = [UInt64](repeating: 0, count: capacity)
-            values.reserveCapacity(expected)
-        }
-
-        @inline(__always) mutating func insert(_ v: UInt64) {
-            if v == 0 {  // 0 marks an empty slot, so it is kept aside
-                if !sawZero { values.append(0) }
+    /// The loop of `shingles(_:textHash:)`, on pointers and locals only. Returns how many it wrote to `out`.
+    private static func distinctShingles(
+        _ all: UnsafeBufferPointer<UInt64>, into out: UnsafeMutableBufferPointer<UInt64>, table: UnsafeMutableBufferPointer<UInt64>,
+        textHash: inout UInt64
+    ) -> Int {
+        let k = shingleWords
+        let mask = table.count - 1
+        var text = textHash
+        var found = 0
+        var sawZero = false
+        for j in 0..<(k - 1) { text = StableHash.combine(text, all[j]) }
+        for end in (k - 1)..<all.count {  // the shingle of the words up to `end`
+            text = StableHash.combine(text, all[end])
+            var h = all[end - k + 1]
+            for j in (end - k + 2)...end { h = StableHash.combine(h, all[j]) }
+            if h == 0 {
+                if !sawZero {
+                    out[found] = 0
+                    found += 1
+                }
                 sawZero = true
-                return
+                continue
             }
-            var i = Int(truncatingIfNeeded: v) & mask
-            while true {
-                let t = table[i]
-                if t == v { return }
-                if t == 0 { break }
-                i = (i + 1) & mask
+            var i = Int(truncatingIfNeeded: h) & mask
+            while table[i] != 0 && table[i] != h { i = (i + 1) & mask }
+            if table[i] == 0 {
+                table[i] = h
+                out[found] = h
+                found += 1
             }
-            table[i] = v
-            values.append(v)
         }
+        textHash = text
+        return found
     }
 
     /// Sorts `v` and drops repeats.

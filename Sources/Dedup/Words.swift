@@ -146,14 +146,21 @@ enum Words {
 
     /// The hash of a word with its British ending replaced, or nil when it has
     /// none. Inlined for its first check, which turns most words away (shorter than
-    /// five letters, or a last letter that no ending has).
+    /// five letters, or last two letters that no ending has).
     @inline(__always) private static func foldedEnding(_ w: UnsafeBufferPointer<UInt8>, _ tables: Tables) -> UInt64? {
         guard w.count >= 5 else { return nil }
-        let group = tables.groups[Int((w[w.count - 1] | 0x20) & 0x7F)]
+        let group = tables.groups[groupIndex(last: w[w.count - 1], before: w[w.count - 2])]
         return group == 0 ? nil : replacedEnding(w, group: group, tables)
     }
 
-    /// `foldedEnding` for a word whose last letter has endings: they are tried in turn.
+    /// Where a word's last two letters find their endings in `endingGroups`
+    /// (five bits of each: a digit shares a slot with some letters, and the full
+    /// comparison in `replacedEnding` tells them apart).
+    @inline(__always) private static func groupIndex(last: UInt8, before: UInt8) -> Int {
+        Int(last & 0x1F) << 5 | Int(before & 0x1F)
+    }
+
+    /// `foldedEnding` for a word whose last two letters some endings have: they are tried in turn.
     private static func replacedEnding(_ w: UnsafeBufferPointer<UInt8>, group: UInt16, _ tables: Tables) -> UInt64? {
         let end = w.count
         // The last (up to) eight letters, lowercased, last letter in the low byte.
@@ -230,20 +237,25 @@ enum Words {
     }
 
     /// Endings of at most eight letters (they are packed into a `UInt64`), grouped
-    /// by last letter (a word can only match in its own group; order kept within one).
+    /// by their last two letters (a word can only match in its own group; order kept within one).
     private static let endings: [Ending] = [
         ("isation", "ization"), ("isations", "izations"), ("ise", "ize"), ("ised", "ized"), ("ises", "izes"), ("ising", "izing"),
         ("yse", "yze"), ("ysed", "yzed"), ("our", "or"), ("ours", "ors"), ("oured", "ored"), ("ouring", "oring"),
         ("tre", "ter"), ("tres", "ters"), ("ogue", "og"), ("ogues", "ogs"), ("lled", "led"), ("lling", "ling"),
         ("ence", "ense"), ("amme", "am"), ("ammes", "ams"),
-    ].map { Ending($0.0, $0.1) }.enumerated().sorted { ($0.element.suffix & 0xFF, $0.offset) < ($1.element.suffix & 0xFF, $1.offset) }
+    ].map { Ending($0.0, $0.1) }.enumerated().sorted { (groupIndex(of: $0.element), $0.offset) < (groupIndex(of: $1.element), $1.offset) }
         .map(\.element)
 
-    /// For each last letter, where its endings start (high byte) and how many there
-    /// are (low byte); 0 for the letters no ending has, which most words end in.
-    private static let endingGroups: [UInt16] = (0..<128).map { b in
-        guard let first = endings.firstIndex(where: { $0.suffix & 0xFF == UInt64(b) }) else { return 0 }
-        let count = endings.filter { $0.suffix & 0xFF == UInt64(b) }.count
+    private static func groupIndex(of e: Ending) -> Int {
+        groupIndex(last: UInt8(truncatingIfNeeded: e.suffix), before: UInt8(truncatingIfNeeded: e.suffix >> 8))
+    }
+
+    /// For each pair of last two letters (`groupIndex`), where its endings start
+    /// (high byte) and how many there are (low byte); 0 for the pairs no ending has,
+    /// which most words end in.
+    private static let endingGroups: [UInt16] = (0..<1024).map { slot in
+        guard let first = endings.firstIndex(where: { groupIndex(of: $0) == slot }) else { return 0 }
+        let count = endings.filter { groupIndex(of: $0) == slot }.count
         return UInt16(first) << 8 | UInt16(count)
     }
 }
