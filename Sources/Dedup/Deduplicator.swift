@@ -42,10 +42,35 @@ public struct DedupDecision: Sendable, Hashable {
     public var record: DedupRecord
     /// False for a copy under `drop`: the store records it, the spool gets no file.
     public var writesFile: Bool
-    /// Why, in words (for logs and `dedup explain`).
-    public var reason: String
+    /// Why, in words (for logs and `dedup explain`): written when asked, as most
+    /// decisions are never shown.
+    public var reason: String { why.description }
+    var why: Why
     /// Other clusters this copy showed to be the same story (they merge into `record.cluster`).
     public var joins: [String]
+
+    /// What a decision rests on.
+    enum Why: Sendable, Hashable {
+        case noSharedKey
+        /// Near candidates, none containing enough of the shorter text.
+        case belowThreshold(candidates: Int, closest: Double, threshold: Double)
+        case nearCopy(containment: Double, threshold: Double)
+        case sameKey(DedupRecord.Method)
+
+        var description: String {
+            switch self {
+            case .noSharedKey:
+                return "no earlier item shares a key"
+            case .belowThreshold(let candidates, let closest, let threshold):
+                return "\(candidates) near candidate(s); the closest contains \(Deduplicator.percent(closest)) of the shorter text, "
+                    + "below the threshold \(Deduplicator.percent(threshold))"
+            case .nearCopy(let containment, let threshold):
+                return "contains \(Deduplicator.percent(containment)) of the shorter text (threshold \(Deduplicator.percent(threshold)))"
+            case .sameKey(let method):
+                return "same \(Deduplicator.describe(method))"
+            }
+        }
+    }
 }
 
 /// Decides, for each new item, whether it copies an item seen within the
@@ -139,7 +164,7 @@ public final class Deduplicator: Sendable {
             }
         }
         // Most items share no key with anything: decided without building a set.
-        guard !exact.isEmpty || !near.isEmpty else { return original(me, reason: "no earlier item shares a key") }
+        guard !exact.isEmpty || !near.isEmpty else { return original(me, why: .noSharedKey) }
         near = Self.sortedUnique(near)
         let ordinals = Self.sortedUnique(near + exact.map(\.1))
         let details = try session.details(ordinals.map { index.entries[$0].seq })
@@ -161,8 +186,7 @@ public final class Deduplicator: Sendable {
             }
         }
         guard !matches.isEmpty else {
-            return original(
-                me, reason: "\(near.count) near candidate(s); the closest contains \(Self.percent(closest)) of the shorter text, below the threshold \(Self.percent(policy.threshold))")
+            return original(me, why: .belowThreshold(candidates: near.count, closest: closest, threshold: policy.threshold))
         }
         // What it copies: an exact key first (guid, URL, text), else the closest near copy; earliest on ties.
         let rank: (Match) -> (Int, Double, Int64) = { m in
@@ -179,16 +203,14 @@ public final class Deduplicator: Sendable {
         let bridging = matches.filter { joined.contains(index.root(index.entries[$0.ordinal].cluster)) }
         let primary = (bridging.isEmpty ? matches : bridging).min { rank($0) < rank($1) }!
         let e = index.entries[primary.ordinal]
-        let reason =
-            primary.method == .nearDuplicate
-            ? "contains \(Self.percent(primary.similarity)) of the shorter text (threshold \(Self.percent(policy.threshold)))"
-            : "same \(Self.describe(primary.method))"
+        let why: DedupDecision.Why =
+            primary.method == .nearDuplicate ? .nearCopy(containment: primary.similarity, threshold: policy.threshold) : .sameKey(primary.method)
         // `duplicate_of` names a delivered item: the match if it has a file, else its cluster's original.
         let target = e.hasFile ? e.item : cluster
         return DedupDecision(
             record: DedupRecord(
                 status: .duplicate, cluster: cluster.hex, duplicateOf: target.hex, similarity: primary.similarity, method: primary.method),
-            writesFile: !policy.dropCopies, reason: reason, joins: joined.map(\.hex).sorted())
+            writesFile: !policy.dropCopies, why: why, joins: joined.map(\.hex).sorted())
     }
 
     private struct Match {
@@ -211,8 +233,8 @@ public final class Deduplicator: Sendable {
 
     static func percent(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
 
-    private func original(_ me: ItemRef, reason: String) -> DedupDecision {
-        DedupDecision(record: .original(me.hex), writesFile: true, reason: reason, joins: [])
+    private func original(_ me: ItemRef, why: DedupDecision.Why) -> DedupDecision {
+        DedupDecision(record: .original(me.hex), writesFile: true, why: why, joins: [])
     }
 
     static func describe(_ m: DedupRecord.Method) -> String {
