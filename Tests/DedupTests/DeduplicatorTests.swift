@@ -120,12 +120,14 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         let d = Deduplicator(policy: DedupPolicy())
         let first = try f.decide(d, feed: "racurs", id: itemID(1), guid: "https://racurs.example/a/1", text: Stories.original)
         #expect(first.record == .original(itemID(1)))
+        #expect(first.reason == "no earlier item shares a key")
         let copy = try f.decide(d, feed: "bunatimes", id: itemID(2), guid: "https://bunatimes.example/?p=9", text: Stories.reprint)
         #expect(copy.record.status == .duplicate)
         #expect(copy.record.method == .nearDuplicate)
         #expect(copy.record.cluster == itemID(1))
         #expect(copy.record.duplicateOf == itemID(1))
         #expect((copy.record.similarity ?? 0) >= 0.8)
+        #expect(copy.reason == "contains \(Int(((copy.record.similarity ?? 0) * 100).rounded()))% of the shorter text (threshold 80%)")
         #expect(!copy.writesFile)  // drop is the default
     }
 
@@ -176,13 +178,16 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect(decisions.first?.record == .original(itemID(0)))
         #expect(decisions.dropFirst().allSatisfy { $0.record.status == .duplicate && $0.record.cluster == itemID(0) })
         #expect(decisions.last?.record.method == .contentHash)
+        #expect(decisions.last?.reason == "same normalized text")
     }
 
     @Test(arguments: StoreBackend.available) func differentReportsAndShortItemsStayApart(_ backend: StoreBackend) throws {
         let f = try DedupStoreFixture(backend)
         let d = Deduplicator(policy: DedupPolicy())
         _ = try f.decide(d, feed: "a", id: itemID(1), text: Stories.original)
-        #expect(try f.decide(d, feed: "b", id: itemID(2), text: Stories.otherReport).record.status == .original)
+        let other = try f.decide(d, feed: "b", id: itemID(2), text: Stories.otherReport)
+        #expect(other.record.status == .original)
+        #expect(other.reason == "no earlier item shares a key" || other.reason.contains("below the threshold 80%"), "\(other.reason)")
         _ = try f.decide(d, feed: "c", id: itemID(3), text: Stories.short)
         #expect(try f.decide(d, feed: "c", id: itemID(4), text: Stories.shortOther).record.status == .original)
         // Identical short text is not a copy either: one template, two stories.
