@@ -156,9 +156,12 @@ if !reuse { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.remove
 let store = try SQLiteStore(path: dbPath)
 let dedup = Deduplicator(policy: DedupPolicy(threshold: 0.8, window: 14 * 86400, dropCopies: true))
 let now = Date()
+/// Item ids as the daemon's are (SPEC: hex of a SHA-256 prefix): spread over their
+/// range, so that the store's index on them takes each insert at a random place.
 @Sendable func id(_ n: Int) -> String {
-    let h = String(n, radix: 16)
-    return String(repeating: "0", count: 32 - h.count) + h
+    var g = Generator(state: UInt64(n) &* 0xD6E8_FEB8_6659_FD93)
+    let (a, b) = (String(g.next(), radix: 16), String(g.next(), radix: 16))
+    return String(repeating: "0", count: 16 - a.count) + a + String(repeating: "0", count: 16 - b.count) + b
 }
 
 /// A measured item: its fingerprint is made here (the timed part starts before this).
