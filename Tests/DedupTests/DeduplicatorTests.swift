@@ -129,6 +129,11 @@ func itemID(_ n: Int) -> String { String(repeating: "0", count: 31 - String(n, r
         #expect((copy.record.similarity ?? 0) >= 0.8)
         #expect(copy.reason == "contains \(Int(((copy.record.similarity ?? 0) * 100).rounded()))% of the shorter text (threshold 80%)")
         #expect(!copy.writesFile)  // drop is the default
+        // A dropped copy's entry is found by its id (`dedup explain` says so), and an unknown id is not.
+        let (entry, details) = try #require(try f.store.dedupEntry(itemID: itemID(2)))
+        #expect(entry.record == copy.record)
+        #expect(!details.sample.isEmpty)
+        #expect(try f.store.dedupEntry(itemID: itemID(99)) == nil)
     }
 
     /// A bio that opens every story of an outlet is a key 60 entries share; candidates
