@@ -17,15 +17,18 @@ import Synchronization
 /// takes the write lock: commits go on meanwhile. But the WAL only starts over
 /// from its beginning when a writer begins a transaction while every frame in it
 /// has been copied (<https://www.sqlite.org/wal.html>), and under steady writes
-/// the frames committed during a background copy are always left. So at `limit`
-/// frames the committing connection checkpoints itself, as SQLite's own hook
-/// would: it copies fewer than `every` frames (plus frames of failed background
-/// runs), and the next transaction starts the WAL over. The WAL stays bounded.
+/// the frames committed during a background copy are always left. So once the WAL
+/// holds `limit` frames, the first commit that finds fewer than `every` of them
+/// not yet copied checkpoints itself, as SQLite's own hook would (a short copy),
+/// and the next transaction starts the WAL over. Under a load the background
+/// copies cannot keep that close to, at twice `limit` the commit checkpoints
+/// itself whatever is left: the WAL stays bounded.
 final class SQLiteCheckpointer: Sendable {
     let path: String
     /// Frames not yet copied after which a background checkpoint starts.
     let every: Int32
-    /// Frames in the WAL at which the committing connection checkpoints itself.
+    /// Frames in the WAL from which the committing connection checkpoints itself
+    /// once the background copies are close behind (and at twice this, in any case).
     let limit: Int32
     private let queue = DispatchQueue(label: "feedspool.store.checkpoint", qos: .utility)
     private let pending = Atomic<Bool>(false)
@@ -56,13 +59,15 @@ final class SQLiteCheckpointer: Sendable {
             connection,
             { context, db, _, walPages in
                 let me = Unmanaged<SQLiteCheckpointer>.fromOpaque(context!).takeUnretainedValue()
-                let copied = me.copied.load(ordering: .acquiring)
-                if walPages >= me.limit {
+                var copied = me.copied.load(ordering: .acquiring)
+                if copied > walPages { copied = 0 }  // the WAL started over since
+                let behind = walPages - copied
+                if walPages >= 2 * me.limit || (walPages >= me.limit && behind < me.every) {
                     // PASSIVE, as SQLite's own hook: the frames no reader still needs.
                     if sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
                         me.copied.store(0, ordering: .releasing)  // the WAL starts over at the next transaction
                     }
-                } else if walPages - (walPages >= copied ? copied : 0) >= me.every {  // fewer than copied: it started over
+                } else if behind >= me.every {
                     me.request()
                 }
                 return SQLITE_OK

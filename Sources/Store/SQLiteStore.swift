@@ -15,7 +15,8 @@ public final class SQLiteStore: Store {
     /// copies them, and WAL frames at which the committing connection checkpoints
     /// itself so that the WAL starts over (see `SQLiteCheckpointer`). SQLite's own
     /// checkpoint runs in the commit that crosses 1,000 frames. The WAL file grows
-    /// to about 32 MiB and is reused from its beginning after each `limit`.
+    /// to about 32 MiB (64 MiB at most, under loads the background copies cannot
+    /// keep up with) and is reused from its beginning after each `limit`.
     static let checkpointEvery: Int32 = 1000
     static let checkpointLimit: Int32 = 8000
 
