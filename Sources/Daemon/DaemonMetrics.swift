@@ -19,33 +19,39 @@ final class DaemonMetrics: Sendable {
     private let spoolBacklog: Gauge
 
     init() {
-        let fetchHelp = "Fetch jobs that ended, by outcome"
-        fetchesOK = registry.makeCounter(name: "feedspool_fetches_total", labels: [("outcome", "ok")], help: fetchHelp)
-        fetchesNotModified = registry.makeCounter(name: "feedspool_fetches_total", labels: [("outcome", "not_modified")], help: fetchHelp)
-        fetchesFailed = registry.makeCounter(name: "feedspool_fetches_total", labels: [("outcome", "error")], help: fetchHelp)
-        itemsDelivered = registry.makeCounter(name: "feedspool_items_delivered_total", help: "Items written into the spool")
+        let fetches = Self.name("feedspool_fetches", "total", "Fetch jobs that ended, by outcome")
+        fetchesOK = registry.makeCounter(descriptor: fetches, labels: [("outcome", "ok")])
+        fetchesNotModified = registry.makeCounter(descriptor: fetches, labels: [("outcome", "not_modified")])
+        fetchesFailed = registry.makeCounter(descriptor: fetches, labels: [("outcome", "error")])
+        itemsDelivered = registry.makeCounter(descriptor: Self.name("feedspool_items_delivered", "total", "Items written into the spool"))
         var copyCounters: [String: Counter] = [:]
         for method in DedupRecord.Method.allCases.map(\.rawValue) {
             copyCounters[method] = registry.makeCounter(
-                name: "feedspool_copies_total", labels: [("method", method)],
-                help: "New items recognized as syndicated copies (dropped or marked per dedup.duplicates), by method")
+                descriptor: Self.name(
+                    "feedspool_copies", "total", "New items recognized as syndicated copies (dropped or marked per dedup.duplicates), by method"),
+                labels: [("method", method)])
         }
         copies = copyCounters
         fetchSeconds = registry.makeValueHistogram(
-            name: "feedspool_fetch_duration_seconds", buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-            help: "Time from claim to commit of successful jobs")
+            descriptor: Self.name("feedspool_fetch_duration", "seconds", "Time from claim to commit of successful jobs"),
+            buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
         let registry = self.registry
         var jobGauges: [JobState: Gauge] = [:]
         for state in JobState.allCases {
-            jobGauges[state] = registry.makeGauge(name: "feedspool_jobs", labels: [("state", state.rawValue)], help: "Jobs in the queue, by state")
+            jobGauges[state] = registry.makeGauge(descriptor: Self.name("feedspool_jobs", "", "Jobs in the queue, by state"), labels: [("state", state.rawValue)])
         }
         jobs = jobGauges
         var feedGauges: [String: Gauge] = [:]
         for state in ["ok", "failing", "gone", "never_fetched"] {
-            feedGauges[state] = registry.makeGauge(name: "feedspool_feeds", labels: [("state", state)], help: "Configured feeds, by state")
+            feedGauges[state] = registry.makeGauge(descriptor: Self.name("feedspool_feeds", "", "Configured feeds, by state"), labels: [("state", state)])
         }
         feeds = feedGauges
-        spoolBacklog = registry.makeGauge(name: "feedspool_spool_backlog", help: "Files in the spool's new/ not yet taken by a consumer")
+        spoolBacklog = registry.makeGauge(descriptor: Self.name("feedspool_spool_backlog", "", "Files in the spool's new/ not yet taken by a consumer"))
+    }
+
+    /// A metric's full name is `name` and `unit` joined by "_" (no unit: `name` alone).
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: unit, helpText: help)
     }
 
     func record(_ outcome: JobOutcome) {
