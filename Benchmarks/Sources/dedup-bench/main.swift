@@ -7,6 +7,7 @@ import Store
 //
 //   Benchmarks/run-dedup-bench            (builds this, installs datasketch in a venv, runs both)
 //   dedup-bench DIR [--index N] [--shared P] [--measure M] [--round R] [--reuse] [--window]
+//               [--texts-only] [--turns DIR [--turn-count K]]
 //
 // Texts are synthetic news-like paragraphs (Zipf-distributed words), made from a
 // fixed seed. The first P of the N index items and the M measured items are
@@ -147,6 +148,7 @@ for i in 0..<measured {
 }
 try write((0..<shared).map { story(UInt64($0)) }, to: dir.appendingPathComponent("preload.txt"))
 try write(measure, to: dir.appendingPathComponent("measure.txt"))
+if args.contains("--texts-only") { exit(0) }  // for datasketch to start on them beside this
 
 let dbPath = dir.appendingPathComponent("bench.db").path
 // --reuse: measure against DIR/bench.db as it is (a copy of a filled index, when
@@ -234,14 +236,32 @@ print(String(format: "  dirty pages written back in %.1f s (not measured)", Doub
 // fingerprints its items before it takes its turn at the decisions: here one more
 // thread fingerprints the next round while this one decides the current.
 let half = measured / 2
-let windowStart = DispatchTime.now().uptimeNanoseconds
-fingerprintChecksum = 0
-let result = try rounds({ measure[$0] }, range: 0..<half, round: measuredRound, idOffset: 50_000_000)
-let windowEnd = DispatchTime.now().uptimeNanoseconds
-print(String(format: "  fingerprints of the first half: checksum %016llx", fingerprintChecksum))
-if args.contains("--window") {
-    print(String(format: "  measured window (CLOCK_MONOTONIC): %.6f,%.6f", Double(windowStart) / 1e9, Double(windowEnd) / 1e9))
+/// --turns DIR: the measured items are taken in `turns` slices, and after each this
+/// process hands the turn to datasketch (`dedup_datasketch.py --turns`), which
+/// measures its own slice before handing it back, through two named pipes in DIR
+/// (each waits on a blocking open). Both then see the machine in the same state:
+/// on this VM one program's speed moves by a third from one minute to the next.
+let turnsDir = args.firstIndex(of: "--turns").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+let turns = turnsDir == nil ? 1 : max(1, option("--turn-count", 5))
+func waitForTurn() {
+    guard let dir = turnsDir else { return }
+    _ = FileHandle(forReadingAtPath: dir + "/to-feedspool")?.readDataToEndOfFile()
 }
+func passTurn(_ k: Int) {
+    guard let dir = turnsDir, let pipe = FileHandle(forWritingAtPath: dir + "/to-datasketch") else { return }
+    pipe.write(Data("\(k)\n".utf8))
+    try? pipe.close()
+}
+/// Slice `k` of `range` when it is cut into `turns` pieces.
+func slice(_ range: Range<Int>, _ k: Int) -> Range<Int> {
+    let n = range.count
+    return (range.lowerBound + n * k / turns)..<(range.lowerBound + n * (k + 1) / turns)
+}
+fingerprintChecksum = 0
+var result = (copies: 0, seconds: 0.0)
+var piped = (copies: 0, seconds: 0.0)
+var pipedCPU = 0.0
+var turnRates: [(one: Double, piped: Double)] = []
 
 /// The second half: fingerprints of round k+1 made on another thread while round k is decided.
 func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
@@ -279,11 +299,31 @@ func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) 
     }
     return (copies, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
 }
-let cpuBefore = cpuSeconds()
-let piped = try pipelined(
-    (half..<measured).map { measure[$0].joined(separator: "\n\n") },  // not measured, as above
-    range: half..<measured, round: measuredRound, idOffset: 50_000_000)
-let pipedCPU = cpuSeconds() - cpuBefore
+let windowStart = DispatchTime.now().uptimeNanoseconds
+for k in 0..<turns {
+    waitForTurn()
+    let one = try rounds({ measure[$0] }, range: slice(0..<half, k), round: measuredRound, idOffset: 50_000_000)
+    result.copies += one.copies
+    result.seconds += one.seconds
+    let second = slice(half..<measured, k)
+    let cpuBefore = cpuSeconds()
+    let p = try pipelined(
+        second.map { measure[$0].joined(separator: "\n\n") },  // not measured, as above
+        range: second, round: measuredRound, idOffset: 50_000_000)
+    pipedCPU += cpuSeconds() - cpuBefore
+    piped.copies += p.copies
+    piped.seconds += p.seconds
+    turnRates.append((Double(slice(0..<half, k).count) / one.seconds, Double(second.count) / p.seconds))
+    passTurn(k)
+}
+let windowEnd = DispatchTime.now().uptimeNanoseconds
+print(String(format: "  fingerprints of the first half: checksum %016llx", fingerprintChecksum))
+if args.contains("--window") {
+    print(String(format: "  measured window (CLOCK_MONOTONIC): %.6f,%.6f", Double(windowStart) / 1e9, Double(windowEnd) / 1e9))
+}
+for (k, r) in turnRates.enumerated() where turns > 1 {
+    print(String(format: "TURN %d feedspool_items_per_s=%.0f feedspool_pipelined_items_per_s=%.0f", k, r.one, r.piped))
+}
 
 let stats = try store.dedupStats()
 let fileBytes = (try? FileManager.default.attributesOfItem(atPath: dbPath)[.size] as? Int) ?? 0
