@@ -81,7 +81,8 @@ public struct Fingerprint: Sendable, Hashable {
         var text = textHash
         // An open-addressing set of the shingles seen (they are already mixed, so their
         // low bits index it directly; 0 marks an empty slot and is kept aside), written
-        // through pointers: an array's uniqueness check on every write was a third of this loop.
+        // through pointers: arrays checked their uniqueness on every write (about a tenth
+        // of this function's instructions under callgrind).
         var capacity = 16
         while capacity < n + n / 2 { capacity <<= 1 }  // at most two thirds full
         let distinct = [UInt64](unsafeUninitializedCapacity: n) { out, count in

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import GRDBSQLite
 import Synchronization
 
@@ -109,9 +108,8 @@ final class SQLiteCheckpointer: Sendable {
                 sqlite3_busy_timeout(c, 10_000)
                 s.connection = c
             }
-            var log: Int32 = 0
-            var done: Int32 = 0
-            let rc = sqlite3_wal_checkpoint_v2(s.connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
+            var done: Int32 = 0  // frames copied, of the WAL as this checkpoint found it
+            let rc = sqlite3_wal_checkpoint_v2(s.connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &done)
             if rc == SQLITE_OK {
                 s.completed += 1
                 s.lastError = nil
