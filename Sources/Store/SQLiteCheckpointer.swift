@@ -39,6 +39,8 @@ final class SQLiteCheckpointer: Sendable {
         var connection: OpaquePointer?
         var closed = false
         var completed = 0
+        /// Frames found copied at the end of each completed checkpoint, added up.
+        var copiedFrames = 0
         var lastError: String?
     }
 
@@ -48,8 +50,9 @@ final class SQLiteCheckpointer: Sendable {
         self.limit = limit
     }
 
-    /// Checkpoints this object ran to the end, and the last failure (tests, stats).
-    var progress: (completed: Int, lastError: String?) { state.withLock { ($0.completed, $0.lastError) } }
+    /// Checkpoints this object ran to the end, the frames they found copied (added
+    /// up), and the last failure (tests, stats).
+    var progress: (completed: Int, copiedFrames: Int, lastError: String?) { state.withLock { ($0.completed, $0.copiedFrames, $0.lastError) } }
 
     /// Installs the WAL hook on a writing connection. `self` must outlive it:
     /// the store closes its connection before it releases this object.
@@ -106,14 +109,26 @@ final class SQLiteCheckpointer: Sendable {
                     return
                 }
                 sqlite3_busy_timeout(c, 10_000)
+                // A connection that has read nothing does not know the file is in WAL
+                // mode: its checkpoint would return OK having done nothing (-1 frames).
+                var message: UnsafeMutablePointer<CChar>?
+                if sqlite3_exec(c, "SELECT 1 FROM sqlite_schema LIMIT 1", nil, nil, &message) != SQLITE_OK {
+                    s.lastError = "cannot read \(path) to checkpoint it: \(message.map { String(cString: $0) } ?? "?")"
+                    sqlite3_free(message)
+                    sqlite3_close_v2(c)
+                    return
+                }
                 s.connection = c
             }
             var done: Int32 = 0  // frames copied, of the WAL as this checkpoint found it
             let rc = sqlite3_wal_checkpoint_v2(s.connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, &done)
-            if rc == SQLITE_OK {
+            if rc == SQLITE_OK && done >= 0 {
                 s.completed += 1
+                s.copiedFrames += Int(done)
                 s.lastError = nil
                 copied.store(done, ordering: .releasing)
+            } else if rc == SQLITE_OK {
+                s.lastError = "checkpoint of \(path) did not run (the connection does not see a WAL)"
             } else {
                 // BUSY: another connection is checkpointing. Anything else is kept for
                 // stats; the next commit tries again, and at `limit` the writer checkpoints itself.

@@ -60,8 +60,8 @@ public final class SQLiteStore: Store {
         checkpointer.close()
     }
 
-    /// Background checkpoints completed, and the last one's failure if it failed.
-    var checkpoints: (completed: Int, lastError: String?) { checkpointer.progress }
+    /// Background checkpoints completed, the frames they found copied, and the last one's failure if it failed.
+    var checkpoints: (completed: Int, copiedFrames: Int, lastError: String?) { checkpointer.progress }
 
     /// Waits for a running background checkpoint (tests).
     func drainCheckpoints() { checkpointer.drain() }

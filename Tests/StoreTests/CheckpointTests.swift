@@ -33,9 +33,12 @@ import Testing
         store.drainCheckpoints()
         let progress = store.checkpoints
         #expect(progress.completed > 0, "no background checkpoint ran")
+        #expect(progress.copiedFrames > 0, "background checkpoints ran but copied nothing")
         #expect(progress.lastError == nil)
-        // At most twice the limit, plus the transaction that crossed it.
-        #expect(largest <= 32 + (2 * 200 + 8) * Self.frame, "WAL reached \(largest / Self.frame) frames")
+        // Twice the limit, plus the commits made while a background checkpoint holds the
+        // checkpoint lock (the writer's own checkpoint is then busy and tries again at
+        // the next commit): well under the 1,000 frames SQLite's own checkpoint allows.
+        #expect(largest <= 32 + 3 * 200 * Self.frame, "WAL reached \(largest / Self.frame) frames")
         #expect(largest >= 150 * Self.frame, "the WAL never came near the limit: the test did not exercise it")
 
         // Nothing lost, and the file is sound, for this connection and a new one.
