@@ -1,4 +1,5 @@
 import Content
+import Foundation
 
 /// The byte-level mending step of `InputNormalizer`, on UTF-8.
 ///
@@ -29,7 +30,7 @@ struct XMLRepair {
     }
 
     private var state: State = .text
-    private var open: [[UInt8]] = []
+    private var open = OpenElements()
     private var tagName: [UInt8] = []
     private var collectingName = false
     private var lastTagByte: UInt8 = 0
@@ -108,6 +109,14 @@ struct XMLRepair {
                     continue
                 }
                 if quote != 0 {
+                    // A run of the value that needs nothing: copied at once.
+                    var j = i
+                    while j < n, b[j] != quote, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
+                    if j > i {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                        i = j
+                        continue
+                    }
                     if c == quote {
                         state = .startTag(quote: 0); out.append(c); i += 1
                     } else if c == 0x3C {
@@ -121,13 +130,20 @@ struct XMLRepair {
                     continue
                 }
                 if collectingName {
-                    if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D || c == 0x2F || c == 0x3E {
-                        collectingName = false
-                    } else {
-                        if tagName.count < 256 { tagName.append(c) }
-                        out.append(c); i += 1
+                    var j = i
+                    while j < n {
+                        let d = b[j]
+                        if d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D || d == 0x2F || d == 0x3E { break }
+                        j += 1
+                    }
+                    if j > i {
+                        let name = UnsafeBufferPointer(rebasing: b[i..<j])
+                        if tagName.count < 256 { tagName.append(contentsOf: name.prefix(256 - tagName.count)) }
+                        out.append(contentsOf: name)
+                        i = j
                         continue
                     }
+                    collectingName = false
                 }
                 if c == 0x3E {
                     out.append(c); i += 1
@@ -228,10 +244,9 @@ struct XMLRepair {
             guard b[j] == 0x3E else { out.append(contentsOf: "&lt;".utf8); return 1 }
             var nameEnd = i + 2
             while nameEnd < j, b[nameEnd] != 0x20, b[nameEnd] != 0x09, b[nameEnd] != 0x0A, b[nameEnd] != 0x0D { nameEnd += 1 }
-            let name = Array(UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd]))
-            if let k = open.lastIndex(of: name) {
-                while open.count > k + 1 { writeEndTag(open.removeLast(), &out) }
-                writeEndTag(open.removeLast(), &out)
+            if let k = open.lastIndex(of: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd])) {
+                while open.count > k + 1 { open.popLast { Self.writeEndTag($0, &out) } }
+                open.popLast { Self.writeEndTag($0, &out) }
             }
             return j + 1 - i
         }
@@ -254,10 +269,10 @@ struct XMLRepair {
         collectingName = false
         attributes = 0
         droppingAttributes = false
-        if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.append(tagName) }
+        if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.push(tagName) }
     }
 
-    private func writeEndTag(_ name: [UInt8], _ out: inout [UInt8]) {
+    private static func writeEndTag(_ name: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         out.append(contentsOf: "</".utf8)
         out.append(contentsOf: name)
         out.append(0x3E)
@@ -276,7 +291,7 @@ struct XMLRepair {
         case .doctype, .text: break
         }
         state = .text
-        while let name = open.popLast() { writeEndTag(name, &out) }
+        while open.count > 0 { open.popLast { Self.writeEndTag($0, &out) } }
     }
 
     @inline(__always) private func isNameStart(_ c: UInt8) -> Bool {
@@ -306,7 +321,12 @@ struct XMLRepair {
         let first = terminator.utf8Start[0]
         var j = i
         while j + len <= n {
-            if b[j] != first { j += 1; continue }
+            if b[j] != first {
+                // On to the next possible start of the terminator.
+                guard let hit = memchr(b.baseAddress! + j, Int32(first), n - j) else { j = n; break }
+                j = b.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                continue
+            }
             if starts(b, j, terminator) {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<(j + len)]))
                 state = .text
@@ -365,11 +385,12 @@ struct XMLRepair {
         let nameBytes = UnsafeBufferPointer(rebasing: b[nameStart..<j])
         if entities.isEmpty {
             // The common case, without a String: XML's five, then HTML's names.
-            if let v = Self.predefined(nameBytes) {
-                appendCharRef(UInt32(v), &out)
+            if Self.predefined(nameBytes) != nil {
+                // libxml2 reads XML's five itself: passed on as written.
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i...j]))
                 return j + 1 - i
             }
-            if let v = HTMLEntities.lookup(bytes: nameBytes) {
+            if let v = HTMLEntities.lookupShort(nameBytes) {
                 appendEscaped(v, &out, inAttribute: inAttribute)
                 return j + 1 - i
             }
@@ -486,10 +507,12 @@ struct XMLRepair {
 
     private func appendCharRef(_ v: UInt32, _ out: inout [UInt8]) {
         out.append(contentsOf: "&#x".utf8)
-        var digits: [UInt8] = []
-        var x = v
-        repeat { digits.append(XMLRepair.hexDigits[Int(x & 0xF)]); x >>= 4 } while x != 0
-        out.append(contentsOf: digits.reversed())
+        var shift = 28
+        while shift > 0 && (v >> UInt32(shift)) & 0xF == 0 { shift -= 4 }
+        while shift >= 0 {
+            out.append(XMLRepair.hexDigits[Int((v >> UInt32(shift)) & 0xF)])
+            shift -= 4
+        }
         out.append(0x3B)
     }
 
@@ -507,7 +530,7 @@ struct XMLRepair {
 
     /// Resolved UTF-8 text written so that libxml2 reads it back unchanged
     /// (characters XML forbids become U+FFFD; the text is valid UTF-8 already).
-    private func appendEscaped(_ text: [UInt8], _ out: inout [UInt8], inAttribute: Bool) {
+    private func appendEscaped<S: Sequence<UInt8>>(_ text: S, _ out: inout [UInt8], inAttribute: Bool) {
         for c in text {
             switch c {
             case 0x26: out.append(contentsOf: "&#x26;".utf8)
@@ -519,6 +542,41 @@ struct XMLRepair {
             case 0..<0x20: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
             default: out.append(c)
             }
+        }
+    }
+}
+
+/// The names of the open elements, innermost last, in one buffer (a stack of
+/// arrays cost an allocation per start tag).
+private struct OpenElements {
+    private var bytes: [UInt8] = []
+    private var starts: [Int] = []
+
+    var count: Int { starts.count }
+    var isEmpty: Bool { starts.isEmpty }
+
+    mutating func push(_ name: [UInt8]) {
+        starts.append(bytes.count)
+        bytes.append(contentsOf: name)
+    }
+
+    /// Removes the innermost name, handing it to `body` first.
+    mutating func popLast(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        guard let start = starts.popLast() else { return }
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start...])) }
+        bytes.removeSubrange(start...)
+    }
+
+    /// The position of the innermost open element with this name.
+    func lastIndex(of name: UnsafeBufferPointer<UInt8>) -> Int? {
+        bytes.withUnsafeBufferPointer { all in
+            var end = all.count
+            for k in stride(from: starts.count - 1, through: 0, by: -1) {
+                let start = starts[k]
+                if end - start == name.count, memcmp(all.baseAddress! + start, name.baseAddress!, name.count) == 0 { return k }
+                end = start
+            }
+            return nil
         }
     }
 }

@@ -30,6 +30,22 @@ import Testing
         }
     }
 
+    /// The DOCTYPE is read and dropped wherever it sits before the root, with quoted
+    /// identifiers, in any chunking (a fast path once copied its quoted parts as text).
+    @Test func doctypeAfterACommentWithQuotedIdentifiers() throws {
+        let doc = #"""
+            <?xml version="1.0"?>
+            <!-- a "quoted" comment -->
+            <!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">
+            <rss version="0.91"><channel><title>Quoted "ids"</title><item><title>One</title></item></channel></rss>
+            """#
+        for size in [doc.utf8.count, 64, 7, 1] {
+            let p = try parseInChunks(Array(doc.utf8), size: size)
+            #expect(p.feed.title == #"Quoted "ids""#, "chunks of \(size)")
+            #expect(p.items.map(\.title) == ["One"], "chunks of \(size)")
+        }
+    }
+
     @Test func undeclaredHTMLEntities() throws {
         let p = try Fixture.parse("broken-html-entities.xml")
         #expect(p.feed.title == "Entities here")  // a no-break space is white space in a one-line title
