@@ -21,14 +21,12 @@ public enum HTMLEntities {
 
     /// The same table keyed by names packed into 60 bits (10 characters at most:
     /// nearly every name), with UTF-8 values: a lookup without a String.
-    private static let byPackedName: [UInt64: [UInt8]] = {
-        var map: [UInt64: [UInt8]] = [:]
-        for (name, value) in byName {
+    private static let byPackedName = PackedTable<ShortUTF8>(
+        byName.compactMap { name, value in
             let key = pack(Array(name.utf8)[...])
-            if key != 0 { map[key] = Array(value.utf8) }
-        }
-        return map
-    }()
+            guard key != 0, let v = ShortUTF8(value.utf8) else { return nil }
+            return (key, v)
+        })
 
     /// Packs a name of letters and digits, case-sensitively, six bits a character; 0 if it does not fit.
     @inline(__always) private static func pack<C: Collection>(_ name: C) -> UInt64 where C.Element == UInt8 {
@@ -47,11 +45,16 @@ public enum HTMLEntities {
 
     /// UTF-8 of a named reference given as bytes; `nil` if unknown.
     public static func lookup(bytes name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        lookupShort(name).map(Array.init)
+    }
+
+    /// As `lookup(bytes:)`, without an allocation (every value is two scalars at most).
+    public static func lookupShort(_ name: UnsafeBufferPointer<UInt8>) -> ShortUTF8? {
         if name.count <= 10 {
             let key = pack(name)
             return key == 0 ? nil : byPackedName[key]
         }
-        return byName[String(decoding: name, as: UTF8.self)].map { Array($0.utf8) }
+        return byName[String(decoding: name, as: UTF8.self)].flatMap { ShortUTF8($0.utf8) }
     }
 
     /// The scalar a numeric reference's code point stands for, with the HTML
@@ -89,11 +92,11 @@ public enum HTMLEntities {
     /// the `&` starts no reference (it is then a literal ampersand).
     static func reference(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
         guard let (n, bytes) = referenceBytes(in: buf, at: start) else { return nil }
-        return (n, String(decoding: bytes, as: UTF8.self))
+        return (n, String(decoding: Array(bytes), as: UTF8.self))
     }
 
     /// As `reference(in:at:)`, with the decoded text as UTF-8.
-    static func referenceBytes(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, [UInt8])? {
+    static func referenceBytes(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, ShortUTF8)? {
         var i = start + 1
         guard i < buf.count else { return nil }
         if buf[i] == UInt8(ascii: "#") {
@@ -118,18 +121,18 @@ public enum HTMLEntities {
             }
             guard digits > 0 else { return nil }
             if i < buf.count, buf[i] == UInt8(ascii: ";") { i += 1 }
-            return (i - start, Array(String(Character(scalar(forCodePoint: value))).utf8))
+            return (i - start, ShortUTF8(scalar(forCodePoint: value)))
         }
         var j = i
         while j < buf.count, j - i < 40, isAlnum(buf[j]) { j += 1 }
         guard j > i else { return nil }
         let nameBuf = UnsafeBufferPointer(rebasing: buf[i..<j])
         if j < buf.count, buf[j] == UInt8(ascii: ";") {
-            if let v = lookup(bytes: nameBuf) { return (j + 1 - start, v) }
+            if let v = lookupShort(nameBuf) { return (j + 1 - start, v) }
             return nil
         }
         // Legacy references without a semicolon, only the ones everybody writes.
-        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, Array(v.utf8)) }
+        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, ShortUTF8(v.utf8)!) }
         return nil
     }
 

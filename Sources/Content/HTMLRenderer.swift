@@ -27,14 +27,20 @@ public enum HTMLRenderer {
     }
 
     /// Renders UTF-8 bytes; the variant the feed parser uses to avoid a String round trip.
+    /// `trimmingHTML` drops white space at both ends of the sanitized HTML.
     public static func render(
-        bytes: inout [UInt8], baseURL: URL?, sanitize: Bool = true, text: Bool = true
+        bytes: inout [UInt8], baseURL: URL?, sanitize: Bool = true, text: Bool = true, trimmingHTML: Bool = false
     ) -> HTMLRendering {
         bytes.withUnsafeBufferPointer { buf in
             var r = Renderer(input: buf, baseURL: baseURL, wantHTML: sanitize, wantText: text)
             r.run()
+            var start = 0, end = r.html.count
+            if trimmingHTML {
+                while start < end, TextBytes.isSpace(r.html[start]) { start += 1 }
+                while end > start, TextBytes.isSpace(r.html[end - 1]) { end -= 1 }
+            }
             return HTMLRendering(
-                html: String(decoding: r.html, as: UTF8.self),
+                html: r.html.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) },
                 text: String(decoding: r.text, as: UTF8.self))
         }
     }
@@ -97,6 +103,8 @@ private struct Renderer {
     var open: [UInt64] = []
     /// Reused for attribute values, so that sanitizing a tag allocates nothing.
     var scratch: [UInt8] = []
+    /// The attributes of the tag being read, reused from tag to tag.
+    var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)] = []
     /// Inside a dropped element: its name and how deeply it nests.
     var dropKey: UInt64 = 0
     var dropDepth = 0
@@ -167,7 +175,7 @@ private struct Renderer {
         let key = packName(input, nameStart, j)
         let traits = HTMLTags.traits[key] ?? []
         // Attributes, up to the closing '>'.
-        var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)] = []
+        attrs.removeAll(keepingCapacity: true)
         var selfClosing = false
         while j < n {
             while j < n && (isSpace(input[j]) || input[j] == slash) {
@@ -228,7 +236,7 @@ private struct Renderer {
             }
             return after
         }
-        writeStartTag(key, attrs: attrs)
+        writeStartTag(key)
         if !traits.contains(.void) && open.count < 200 { open.append(key) }
         return after
     }
@@ -336,7 +344,7 @@ private struct Renderer {
         text.append(c)
     }
 
-    mutating func writeStartTag(_ key: UInt64, attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)]) {
+    mutating func writeStartTag(_ key: UInt64) {
         html.append(lt)
         appendName(key)
         for (k, a) in attrs.enumerated() {
@@ -411,7 +419,7 @@ private struct Renderer {
 
 private func appendEscaped(_ s: String, to out: inout [UInt8]) { appendEscaped(s.utf8, to: &out) }
 
-private func appendEscaped<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
     for b in bytes {
         switch b {
         case amp: out.append(contentsOf: "&amp;".utf8)

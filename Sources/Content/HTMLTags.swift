@@ -48,10 +48,10 @@ func packName(_ s: String) -> UInt64 {
 }
 
 enum HTMLTags {
-    static let traits: [UInt64: TagTraits] = {
-        var t: [UInt64: TagTraits] = [:]
+    static let traits: PackedTable<TagTraits> = {
+        var t: [(UInt64, TagTraits)] = []
         func set(_ names: String, _ traits: TagTraits) {
-            for n in names.split(separator: " ") { t[packName(String(n))] = traits }
+            for n in names.split(separator: " ") { t.append((packName(String(n)), traits)) }
         }
         set("p div h1 h2 h3 h4 h5 h6 blockquote pre ul ol dl dt dd table thead tbody tfoot tr caption figure figcaption section article aside header footer address details summary", [.keep, .block])
         set("li", [.keep, .line])
@@ -66,7 +66,7 @@ enum HTMLTags {
         set("iframe object applet canvas noscript font center", [])
         set("embed frame input meta link base param", [.drop, .void])
         set("center main nav fieldset legend hgroup dir menu body html", [.block])
-        return t
+        return PackedTable(t)
     }()
 
     /// Attributes kept on every allowed element.
@@ -95,22 +95,28 @@ enum HTMLTags {
     }()
 
     /// Where an attribute may appear, and whether it holds a URL: one lookup per attribute.
-    struct AttributePolicy {
+    struct AttributePolicy: Sendable {
         var global: Bool
         var elements: Set<UInt64>
         var isURL: Bool
+        /// `elements` as a list: a handful of keys, searched faster than a hashed set.
+        var elementList: [UInt64] = []
 
-        @inline(__always) func isAllowed(on element: UInt64) -> Bool { global || elements.contains(element) }
+        @inline(__always) func isAllowed(on element: UInt64) -> Bool { global || elementList.contains(element) }
     }
 
-    static let attributePolicy: [UInt64: AttributePolicy] = {
+    static let attributePolicy: PackedTable<AttributePolicy> = {
         var m: [UInt64: AttributePolicy] = [:]
         for a in globalAttributes { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].global = true }
         for (element, attrs) in elementAttributes {
             for a in attrs { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].elements.insert(element) }
         }
         for a in urlAttributes { m[a]?.isURL = true }
-        return m
+        return PackedTable(m.map { key, policy in
+            var p = policy
+            p.elementList = p.elements.sorted()
+            return (key, p)
+        })
     }()
 
     /// Attributes whose value is a URL: checked against the scheme allowlist and made absolute.

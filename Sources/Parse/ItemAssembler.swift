@@ -35,8 +35,8 @@ enum ItemAssembler {
             case .html, .xhtml:
                 var bytes = content.bytes
                 if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
-                let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true)
-                item.contentHTML = TextBytes.trimmed(r.html).nilIfEmpty
+                let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true)
+                item.contentHTML = r.html.nilIfEmpty
                 item.contentText = r.text.nilIfEmpty
             case .text:
                 let text = content.trimmed
