@@ -20,7 +20,98 @@ public enum DateParser {
         if bytes.count >= 4, bytes[0...3].allSatisfy(isDigit) {
             if let d = iso8601(bytes) { return d }
         }
+        if let d = rfc822(bytes) { return d }
         return loose(bytes)
+    }
+
+    // MARK: RFC 822 as most feeds write it
+
+    /// `Wed, 09 Aug 2023 10:05:00 +0000` exactly (day name optional, one- or two-digit
+    /// day, seconds optional, zone `+hhmm`, `-hhmm`, `GMT`, `UT`, `UTC` or `Z`): read
+    /// without tokens or tables. Anything else is `nil`, for `loose` to read.
+    private static func rfc822(_ b: [UInt8]) -> Date? {
+        b.withUnsafeBufferPointer { b -> Date? in
+            let n = b.count
+            var i = 0
+            @inline(__always) func lower(_ k: Int) -> UInt32 { UInt32(b[k] | 0x20) }
+            @inline(__always) func word3(_ k: Int) -> UInt32 { lower(k) << 16 | lower(k + 1) << 8 | lower(k + 2) }
+            @inline(__always) func digits(_ count: Int) -> Int64? {
+                guard i + count <= n else { return nil }
+                var v: Int64 = 0
+                for k in i..<(i + count) {
+                    guard isDigit(b[k]) else { return nil }
+                    v = v * 10 + Int64(b[k] - 48)
+                }
+                i += count
+                return v
+            }
+            @inline(__always) func skip(_ c: UInt8) -> Bool {
+                guard i < n, b[i] == c else { return false }
+                i += 1
+                return true
+            }
+            if n >= 5, b[3] == 0x2C {
+                switch word3(0) {
+                case 0x6D6F6E, 0x747565, 0x776564, 0x746875, 0x667269, 0x736174, 0x73756E: break  // mon tue wed thu fri sat sun
+                default: return nil
+                }
+                i = 4
+                guard skip(0x20) else { return nil }
+            }
+            guard i + 2 <= n else { return nil }
+            let day: Int64
+            if i + 1 < n, isDigit(b[i + 1]) { guard let d = digits(2) else { return nil }; day = d } else {
+                guard let d = digits(1) else { return nil }
+                day = d
+            }
+            guard skip(0x20), i + 3 <= n else { return nil }
+            let month: Int64
+            switch word3(i) {
+            case 0x6A616E: month = 1
+            case 0x666562: month = 2
+            case 0x6D6172: month = 3
+            case 0x617072: month = 4
+            case 0x6D6179: month = 5
+            case 0x6A756E: month = 6
+            case 0x6A756C: month = 7
+            case 0x617567: month = 8
+            case 0x736570: month = 9
+            case 0x6F6374: month = 10
+            case 0x6E6F76: month = 11
+            case 0x646563: month = 12
+            default: return nil
+            }
+            i += 3
+            guard skip(0x20), let year = digits(4), skip(0x20), let hour = digits(2), skip(0x3A), let minute = digits(2)
+            else { return nil }
+            var second: Int64 = 0
+            if skip(0x3A) {
+                guard let s = digits(2) else { return nil }
+                second = s
+            }
+            guard skip(0x20), i < n else { return nil }
+            let offset: Int64
+            if b[i] == 0x2B || b[i] == 0x2D {
+                let negative = b[i] == 0x2D
+                i += 1
+                guard let hh = digits(2), let mm = digits(2), hh <= 14, mm < 60 else { return nil }
+                offset = (negative ? -1 : 1) * (hh * 60 + mm) * 60
+            } else {
+                let rest = n - i
+                if rest == 3, word3(i) == 0x676D74 || word3(i) == 0x757463 {  // gmt utc
+                    i += 3
+                } else if rest == 2, lower(i) == 0x75, lower(i + 1) == 0x74 {  // ut
+                    i += 2
+                } else if rest == 1, lower(i) == 0x7A {  // z
+                    i += 1
+                } else {
+                    return nil
+                }
+                offset = 0
+            }
+            guard i == n else { return nil }
+            return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: .fixed(offset))
+        }
     }
 
     // MARK: ISO 8601 / RFC 3339 / W3CDTF
