@@ -347,8 +347,9 @@ private struct Renderer {
     mutating func writeStartTag(_ key: UInt64) {
         html.append(lt)
         appendName(key)
+        let elementBit = attrs.isEmpty ? 0 : HTMLTags.elementBits[key] ?? 0
         for (k, a) in attrs.enumerated() {
-            guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(on: key) else { continue }
+            guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(onElementBit: elementBit) else { continue }
             if k > 0 && attrs[0..<k].contains(where: { $0.key == a.key }) { continue }  // first one wins
             decodeAttribute(a.valueStart, a.valueEnd, into: &scratch)
             if policy.isURL {
@@ -387,6 +388,14 @@ private struct Renderer {
         out.removeAll(keepingCapacity: true)
         var i = start
         while i < end {
+            // A run without references or NULs: copied at once.
+            var j = i
+            while j < end, input[j] != amp, input[j] != 0 { j += 1 }
+            if j > i {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j]))
+                i = j
+                if i >= end { break }
+            }
             if input[i] == amp, let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
                 out.append(contentsOf: value)
                 i += len
@@ -418,6 +427,20 @@ private struct Renderer {
 }
 
 private func appendEscaped(_ s: String, to out: inout [UInt8]) { appendEscaped(s.utf8, to: &out) }
+
+private func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+    bytes.withUnsafeBufferPointer { b in
+        var i = 0
+        while i < b.count {
+            var j = i
+            while j < b.count, b[j] != amp, b[j] != lt, b[j] != gt, b[j] != quote, b[j] != 0 { j += 1 }
+            if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])) }
+            guard j < b.count else { return }
+            appendEscaped(CollectionOfOne(b[j]), to: &out)
+            i = j + 1
+        }
+    }
+}
 
 private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
     for b in bytes {

@@ -94,29 +94,33 @@ enum HTMLTags {
         return m
     }()
 
+    /// The elements that have attributes of their own, each with one bit, so that
+    /// an attribute's policy is a plain value (no set to retain and release per lookup).
+    static let elementBits: PackedTable<UInt64> = {
+        let keys = Set(elementAttributes.keys).sorted()
+        precondition(keys.count <= 64)
+        return PackedTable(keys.enumerated().map { ($0.element, UInt64(1) << UInt64($0.offset)) })
+    }()
+
     /// Where an attribute may appear, and whether it holds a URL: one lookup per attribute.
     struct AttributePolicy: Sendable {
         var global: Bool
-        var elements: Set<UInt64>
+        /// The bits (`elementBits`) of the elements it is kept on.
+        var elements: UInt64
         var isURL: Bool
-        /// `elements` as a list: a handful of keys, searched faster than a hashed set.
-        var elementList: [UInt64] = []
 
-        @inline(__always) func isAllowed(on element: UInt64) -> Bool { global || elementList.contains(element) }
+        /// `elementBit` is the element's bit in `elementBits`, or 0.
+        @inline(__always) func isAllowed(onElementBit elementBit: UInt64) -> Bool { global || elements & elementBit != 0 }
     }
 
     static let attributePolicy: PackedTable<AttributePolicy> = {
         var m: [UInt64: AttributePolicy] = [:]
-        for a in globalAttributes { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].global = true }
+        for a in globalAttributes { m[a, default: AttributePolicy(global: false, elements: 0, isURL: false)].global = true }
         for (element, attrs) in elementAttributes {
-            for a in attrs { m[a, default: AttributePolicy(global: false, elements: [], isURL: false)].elements.insert(element) }
+            for a in attrs { m[a, default: AttributePolicy(global: false, elements: 0, isURL: false)].elements |= elementBits[element]! }
         }
         for a in urlAttributes { m[a]?.isURL = true }
-        return PackedTable(m.map { key, policy in
-            var p = policy
-            p.elementList = p.elements.sorted()
-            return (key, p)
-        })
+        return PackedTable(m.map { ($0.key, $0.value) })
     }()
 
     /// Attributes whose value is a URL: checked against the scheme allowlist and made absolute.

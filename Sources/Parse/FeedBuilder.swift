@@ -243,18 +243,24 @@ final class FeedBuilder: SAXDelegate {
 
     func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard capture != nil else { return }
-        guard capture!.text.bytes.count + bytes.count <= maxFieldBytes else { return }
-        if capture!.text.mode == .xhtml {
+        // One access to the property for the whole append: each access of a class's
+        // property is checked for exclusivity, and libxml2 calls this once per reference.
+        Self.append(bytes, to: &capture!.text, limit: maxFieldBytes)
+    }
+
+    private static func append(_ bytes: UnsafeBufferPointer<UInt8>, to text: inout CapturedText, limit: Int) {
+        guard text.bytes.count + bytes.count <= limit else { return }
+        if text.mode == .xhtml {
             for b in bytes {
                 switch b {
-                case 0x26: capture!.text.bytes.append(contentsOf: "&amp;".utf8)
-                case 0x3C: capture!.text.bytes.append(contentsOf: "&lt;".utf8)
-                case 0x3E: capture!.text.bytes.append(contentsOf: "&gt;".utf8)
-                default: capture!.text.bytes.append(b)
+                case 0x26: text.bytes.append(contentsOf: "&amp;".utf8)
+                case 0x3C: text.bytes.append(contentsOf: "&lt;".utf8)
+                case 0x3E: text.bytes.append(contentsOf: "&gt;".utf8)
+                default: text.bytes.append(b)
                 }
             }
         } else {
-            capture!.text.bytes.append(contentsOf: bytes)
+            text.bytes.append(contentsOf: bytes)
         }
     }
 
@@ -294,6 +300,7 @@ final class FeedBuilder: SAXDelegate {
 
     /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
     private func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
+        guard attributes.count > 0 else { return fallback }
         let type = attributes.value("type")?.lowercased()
         let mode = attributes.value("mode")?.lowercased()
         if mode == "xml" { return .xhtml }
@@ -315,6 +322,7 @@ final class FeedBuilder: SAXDelegate {
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
     private func isBase64(_ attributes: XMLAttributes) -> Bool {
+        guard attributes.count > 0 else { return false }
         let mode = attributes.value("mode")?.lowercased()
         let type = attributes.value("type")?.lowercased() ?? ""
         return mode == "base64"
@@ -404,7 +412,7 @@ final class FeedBuilder: SAXDelegate {
         case .enclosure:
             if let url = attributes.value("url") ?? attributes.value("href"), !url.isEmpty {
                 draft?.enclosures.append(Enclosure(
-                    url: URLText.resolve(url.trimmingCharacters(in: .whitespaces), against: frame.base),
+                    url: URLText.resolve(Self.trimmed(url, .whitespaces), against: frame.base),
                     type: attributes.value("type").flatMap { $0.isEmpty ? nil : $0 },
                     length: attributes.value("length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }))
             }
@@ -423,7 +431,7 @@ final class FeedBuilder: SAXDelegate {
 
     private func atomLink(href: String, attributes: XMLAttributes, frame: Frame, inItem: Bool) {
         let rel = (attributes.value("rel") ?? "alternate").lowercased()
-        let url = URLText.resolve(href.trimmingCharacters(in: .whitespacesAndNewlines), against: frame.base)
+        let url = URLText.resolve(Self.trimmed(href, .whitespacesAndNewlines), against: frame.base)
         let type = attributes.value("type")?.lowercased()
         let priority = type == nil || type == "text/html" || type == "application/xhtml+xml" ? 0 : 1
         switch rel {
@@ -586,6 +594,14 @@ final class FeedBuilder: SAXDelegate {
             if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
             return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text
         }
+    }
+
+    /// `s` trimmed of `set`; without Foundation's UTF-16 round trip when it begins
+    /// and ends with a printable ASCII byte (nearly every URL), as it is then.
+    static func trimmed(_ s: String, _ set: CharacterSet) -> String {
+        let u = s.utf8
+        if let f = u.first, let l = u.last, f > 0x20, f < 0x7F, l > 0x20, l < 0x7F { return s }
+        return s.trimmingCharacters(in: set)
     }
 
     /// Whitespace runs to one space, trimmed.

@@ -166,7 +166,29 @@ final class XMLStreamParser {
         xmlParseChunk(ctxt, nil, 0, 1)
     }
 
+    /// The last names classified, by their (interned) local-name pointer: a hit
+    /// costs a few loads, where the dictionary below hashes the pair.
+    private var recentNames = [RecentName](repeating: RecentName(), count: 64)
+
+    private struct RecentName {
+        var local: UnsafeRawPointer?
+        var uri: UnsafeRawPointer?
+        var tag: Tag = .other
+        var namespace: Namespace = .none
+    }
+
     private func classify(local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?) -> (Tag, Namespace) {
+        let localPointer = UnsafeRawPointer(local), uriPointer = uri.map(UnsafeRawPointer.init)
+        // libxml2 interns element names in its dictionary, so one name is one pointer.
+        let slot = Int(truncatingIfNeeded: UInt(bitPattern: localPointer) >> 3) & 63
+        let recent = recentNames[slot]
+        if recent.local == localPointer && recent.uri == uriPointer { return (recent.tag, recent.namespace) }
+        let found = classifyUncached(local: local, uri: uri)
+        recentNames[slot] = RecentName(local: localPointer, uri: uriPointer, tag: found.0, namespace: found.1)
+        return found
+    }
+
+    private func classifyUncached(local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?) -> (Tag, Namespace) {
         let key = NameKey(local: UnsafeRawPointer(local), uri: uri.map(UnsafeRawPointer.init))
         if let hit = nameCache[key] { return hit }
         let ns: Namespace
