@@ -582,7 +582,14 @@ final class FeedBuilder: SAXDelegate {
     // MARK: text helpers
 
     /// A captured value as one line of plain text (titles, names).
-    static func plainText(_ t: CapturedText) -> String { collapse(paragraphs(t)) }
+    static func plainText(_ t: CapturedText) -> String {
+        // Most titles are HTML without a tag or reference: rendering would only
+        // collapse their white space, which `collapse` does anyway.
+        if t.mode == .html, !t.bytes.contains(where: { $0 == 0x3C || $0 == 0x26 }) {
+            return collapse(t.string)
+        }
+        return collapse(paragraphs(t))
+    }
 
     /// A captured value as plain text with its paragraph breaks ("\n\n") kept:
     /// HTML is rendered, plain text is trimmed.

@@ -49,7 +49,7 @@ enum ItemAssembler {
         item.updated = d.updated?.0
         // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
         // and an item of 40,000 categories took seconds.
-        item.authors = firstOfEach(
+        item.authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
             d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
         item.categories = firstOfEach(d.categories, by: { $0 })
         item.enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
@@ -86,6 +86,7 @@ enum ItemAssembler {
 
     /// The values in order, without later ones whose `key` was seen already.
     static func firstOfEach<T, K: Hashable>(_ values: [T], by key: (T) -> K) -> [T] {
+        guard values.count > 1 else { return values }  // most items: no set to build
         var seen = Set<K>()
         return values.filter { seen.insert(key($0)).inserted }
     }
