@@ -80,6 +80,10 @@ struct XMLRepair {
                 let j = ByteScan.nextMarkup(b, from: i, to: n)
                 if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])); i = j; continue }
                 if b[i] == 0x26 {
+                    if entities.isEmpty && !open.isEmpty {
+                        guard let used = cdataRun(b, i, &out, final: final) else { return i }
+                        if used > 0 { i += used; continue }
+                    }
                     guard let used = reference(b, i, &out, final: final, inAttribute: false) else { return i }
                     i += used
                     continue
@@ -344,6 +348,113 @@ struct XMLRepair {
     }
 
     // MARK: references
+
+    /// What a reference in element text stands for, as `cdataRun` needs it.
+    private enum DecodedReference {
+        /// The input ends inside what may be a reference.
+        case needsMoreInput
+        /// Text (UTF-8) and the bytes the reference spans.
+        case text(ShortUTF8, Int)
+        /// Not a reference: this many bytes are literal text (a bare `&`, an unknown name).
+        case literal(Int)
+        /// Left to `reference` (a carriage return, which CDATA would not keep, or a `]`).
+        case usual
+    }
+
+    /// Element text from the `&` at `i` on, written as one CDATA section with its
+    /// references decoded. libxml2 reports each reference in a callback of its own,
+    /// and escaped HTML (Atom `type="html"`, RSS descriptions) holds dozens; as CDATA
+    /// the run is one callback with the same characters. The section ends before
+    /// the next markup, before a `]]>` (or a `]` that may start one), and at the
+    /// end of the input. Returns the bytes consumed (0 when the reference at `i` is
+    /// left to `reference`), or `nil` when more input is needed to read it.
+    private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool) -> Int? {
+        let n = b.count
+        var k = i
+        var opened = false
+        @inline(__always) func openSection(_ out: inout [UInt8]) {
+            if !opened { out.append(contentsOf: "<![CDATA[".utf8); opened = true }
+        }
+        scan: while k < n {
+            switch b[k] {
+            case 0x26:
+                switch decodeReference(b, k, final: final) {
+                case .needsMoreInput:
+                    if !opened { return nil }
+                    break scan
+                case .usual:
+                    break scan
+                case .text(let value, let used):
+                    // A '>' after "]]" in the section would end it: left to `reference`.
+                    if value[0] == 0x3E, out.count >= 2, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    openSection(&out)
+                    out.append(contentsOf: value)
+                    k += used
+                case .literal(let used):
+                    openSection(&out)
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<(k + used)]))
+                    k += used
+                }
+            case 0x3C:
+                break scan
+            case 0x5D:
+                // "]]>" would end the section; at the end of the input it cannot be ruled out.
+                guard k + 2 < n, b[k + 1] != 0x5D || b[k + 2] != 0x3E else { break scan }
+                openSection(&out)
+                out.append(0x5D)
+                k += 1
+            default:
+                var j = k + 1
+                while j < n, b[j] != 0x26, b[j] != 0x3C, b[j] != 0x5D { j += 1 }
+                openSection(&out)
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<j]))
+                k = j
+            }
+        }
+        if opened { out.append(contentsOf: "]]>".utf8) }
+        return k - i
+    }
+
+    /// Reads the reference at `i` as `reference` would write it, without writing.
+    private func decodeReference(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, final: Bool) -> DecodedReference {
+        let n = b.count
+        var j = i + 1
+        if j < n, b[j] == 0x23 {  // '#'
+            j += 1
+            var hex = false
+            if j < n, b[j] | 0x20 == 0x78 { hex = true; j += 1 }
+            let digitsStart = j
+            var value: UInt32 = 0
+            while j < n, j - digitsStart < 10 {
+                let c = b[j]
+                let d: UInt32
+                if c >= 0x30 && c <= 0x39 { d = UInt32(c - 0x30) }
+                else if hex, c | 0x20 >= 0x61, c | 0x20 <= 0x66 { d = UInt32(c | 0x20) - 0x61 + 10 }
+                else { break }
+                value = value &* (hex ? 16 : 10) &+ d
+                j += 1
+            }
+            if j >= n && !final { return .needsMoreInput }
+            guard j > digitsStart else { return .literal(1) }
+            if j < n, b[j] == 0x3B { j += 1 }
+            let scalar = HTMLEntities.scalar(forCodePoint: value)
+            let v = Self.isXMLChar(scalar.value) ? scalar : "\u{FFFD}"
+            if v == "\r" || v == "]" { return .usual }
+            return .text(ShortUTF8(v), j - i)
+        }
+        let nameStart = j
+        while j < n, j - nameStart < 64, isNameChar(b[j]) { j += 1 }
+        if j >= n && !final && j - nameStart < 64 { return .needsMoreInput }
+        guard j > nameStart, j < n, b[j] == 0x3B, isNameStart(b[nameStart]) else { return .literal(1) }
+        let nameBytes = UnsafeBufferPointer(rebasing: b[nameStart..<j])
+        if let v = Self.predefined(nameBytes) { return .text(ShortUTF8(packed: UInt64(v), count: 1), j + 1 - i) }
+        if let v = HTMLEntities.lookupShort(nameBytes) {
+            if v.contains(0x0D) || v.contains(0x5D) { return .usual }
+            return .text(v, j + 1 - i)
+        }
+        if nameBytes.count > 10 { return .usual }  // names the packed table cannot hold
+        return .literal(j + 1 - i)  // an unknown name stays as written
+    }
 
     /// Writes the reference that starts with '&' at `i` in a form libxml2 reads
     /// the same whatever else is wrong with the document; returns the bytes

@@ -46,6 +46,34 @@ import Testing
         }
     }
 
+    /// Element text with references is handed to libxml2 as CDATA with the
+    /// references decoded (one callback, not one per reference). What comes out
+    /// must be what the references say, in any chunking, also where the decoded
+    /// text holds `]]>`, a carriage return, a `]`, or a reference split by a chunk.
+    @Test func referencesInTextReadTheSameInAnyChunking() throws {
+        let padding = String(repeating: "Padding so that the tricky text lies past the first kilobyte. ", count: 20)
+        let tricky = "a &lt;b&gt; &amp;amp; ]]&gt; x]]&gt;y &rsqb;]&gt; &rsqb;&rsqb;&gt; ]]]&gt; ] ]] &#93;&#93;&#62; "
+            + "&#169;&#xA9; &#13;cr &#0; &#x1F600; bare & and &unknownthing; &nbsp;&eacute;&CounterClockwiseContourIntegral; end"
+        let expected = "a <b> &amp; ]]> x]]>y ]]> ]]> ]]]> ] ]] ]]> ©© cr \u{FFFD} 😀 bare & and &unknownthing; é∳ end"
+        let doc = """
+            <?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+            <subtitle>\(padding)</subtitle>
+            <entry><id>urn:1</id><title type="text">\(tricky)</title>
+            <content type="html">&lt;p&gt;One &amp;amp; two&lt;/p&gt;&lt;p&gt;\(tricky)&lt;/p&gt;</content></entry>
+            </feed>
+            """
+        let whole = try parseInChunks(Array(doc.utf8), size: doc.utf8.count)
+        let title = try #require(whole.items.first?.title)
+        // The title is plain text: white space collapses; the carriage return is white space.
+        #expect(title == expected)
+        // In the HTML content, "&lt;b&gt;" is a tag and "&amp;amp;" an escaped ampersand.
+        #expect(whole.items.first?.contentText == "One & two\n\n" + expected.replacingOccurrences(of: "a <b> &amp; ", with: "a & "))
+        for size in [1, 2, 3, 5, 7, 13, 64, 1000] {
+            let p = try parseInChunks(Array(doc.utf8), size: size)
+            #expect(p.items == whole.items, "chunks of \(size)")
+        }
+    }
+
     @Test func undeclaredHTMLEntities() throws {
         let p = try Fixture.parse("broken-html-entities.xml")
         #expect(p.feed.title == "Entities here")  // a no-break space is white space in a one-line title
