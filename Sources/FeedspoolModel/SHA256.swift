@@ -6,10 +6,12 @@ public struct SHA256: Sendable {
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
         0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
     )
-    private var pending: [UInt8] = []
+    /// The bytes of an incomplete block, in place (an array cost an allocation per hash).
+    private var pending: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var pendingCount = 0
     private var totalBytes: UInt64 = 0
 
-    public init() { pending.reserveCapacity(64) }
+    public init() {}
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
         let done: Void? = bytes.withContiguousStorageIfAvailable { update(buffer: $0) }
@@ -21,19 +23,32 @@ public struct SHA256: Sendable {
     private mutating func update(buffer: UnsafeBufferPointer<UInt8>) {
         totalBytes &+= UInt64(buffer.count)
         var i = 0
-        if !pending.isEmpty {
-            let take = min(64 - pending.count, buffer.count)
-            pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<take]))
+        if pendingCount > 0 {
+            let take = min(64 - pendingCount, buffer.count)
+            appendPending(UnsafeBufferPointer(rebasing: buffer[0..<take]))
             i = take
-            guard pending.count == 64 else { return }
-            pending.withUnsafeBufferPointer { compress($0) }
-            pending.removeAll(keepingCapacity: true)
+            guard pendingCount == 64 else { return }
+            compressPending()
         }
         while i + 64 <= buffer.count {
             compress(UnsafeBufferPointer(rebasing: buffer[i..<(i + 64)]))
             i += 64
         }
-        if i < buffer.count { pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i...])) }
+        if i < buffer.count { appendPending(UnsafeBufferPointer(rebasing: buffer[i...])) }
+    }
+
+    private mutating func appendPending(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let at = pendingCount
+        withUnsafeMutableBytes(of: &pending) { p in
+            for (k, b) in bytes.enumerated() { p[at + k] = b }
+        }
+        pendingCount += bytes.count
+    }
+
+    private mutating func compressPending() {
+        var block = pending
+        withUnsafeBytes(of: &block) { compress($0.assumingMemoryBound(to: UInt8.self)) }
+        pendingCount = 0
     }
 
     public mutating func update(_ string: String) {
@@ -44,24 +59,34 @@ public struct SHA256: Sendable {
     /// The 32-byte digest. The hasher should not be used afterwards.
     public mutating func finalize() -> [UInt8] {
         let bitLength = totalBytes &* 8
-        pending.append(0x80)
-        if pending.count > 56 {
-            while pending.count < 64 { pending.append(0) }
-            pending.withUnsafeBufferPointer { compress($0) }
-            pending.removeAll(keepingCapacity: true)
+        var padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &padding) { p in
+            p[0] = 0x80
+            // Up to the length field, then the length: one block more when 8 bytes do not fit.
+            let zeros = (pendingCount < 56 ? 56 : 120) - pendingCount - 1
+            let lengthAt = 1 + zeros
+            for k in 0..<8 { p[lengthAt + k] = UInt8(truncatingIfNeeded: bitLength >> UInt64(56 - 8 * k)) }
+            let total = lengthAt + 8
+            let tail = UnsafeBufferPointer(start: p.baseAddress!.assumingMemoryBound(to: UInt8.self), count: total)
+            let first = min(total, 64 - pendingCount)
+            appendPending(UnsafeBufferPointer(rebasing: tail[0..<first]))
+            compressPending()
+            if first < total {
+                appendPending(UnsafeBufferPointer(rebasing: tail[first...]))
+                compressPending()
+            }
         }
-        while pending.count < 56 { pending.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        pending.withUnsafeBufferPointer { compress($0) }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for word in [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7] {
-            out.append(UInt8(truncatingIfNeeded: word >> 24))
-            out.append(UInt8(truncatingIfNeeded: word >> 16))
-            out.append(UInt8(truncatingIfNeeded: word >> 8))
-            out.append(UInt8(truncatingIfNeeded: word))
+        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            func put(_ k: Int, _ word: UInt32) {
+                out[4 * k] = UInt8(truncatingIfNeeded: word >> 24)
+                out[4 * k + 1] = UInt8(truncatingIfNeeded: word >> 16)
+                out[4 * k + 2] = UInt8(truncatingIfNeeded: word >> 8)
+                out[4 * k + 3] = UInt8(truncatingIfNeeded: word)
+            }
+            put(0, state.0); put(1, state.1); put(2, state.2); put(3, state.3)
+            put(4, state.4); put(5, state.5); put(6, state.6); put(7, state.7)
+            count = 32
         }
-        return out
     }
 
     /// Lowercase hex of the digest of `string`'s UTF-8 bytes.
