@@ -23,8 +23,9 @@ struct CapturedText {
 }
 
 /// Builds the feed and its items from SAX events (RSS 0.9x/1.0/2.0, Atom 0.3/1.0
-/// and the extension modules of `Tag`). Not thread safe: one parse owns it.
-final class FeedBuilder: SAXDelegate {
+/// and the extension modules of `Tag`). A value, so that a SAX callback is one
+/// access to it (see `FeedBuilderDelegate`). One parse owns it.
+struct FeedBuilder {
     enum Context {
         case document, feedRoot, feed, item, image, ignored, atomSource, person
     }
@@ -81,13 +82,13 @@ final class FeedBuilder: SAXDelegate {
     /// a document of many authors quadratic).
     private var feedAuthorsSeen = Set<String>()
 
-    private func addFeedAuthor(_ name: String) {
+    private mutating func addFeedAuthor(_ name: String) {
         if feedAuthorsSeen.insert(name).inserted { feed.authors.append(name) }
     }
 
     /// The items read so far, handed over: the builder lets go of them, so that
     /// replacing an item's text frees the old one (a 50 MB feed would hold both).
-    func takeItems() -> [Item] {
+    mutating func takeItems() -> [Item] {
         defer { items = [] }
         return items
     }
@@ -122,7 +123,7 @@ final class FeedBuilder: SAXDelegate {
 
     // MARK: SAX events
 
-    func start(_ name: XMLElementName, attributes: XMLAttributes) {
+    mutating func start(_ name: XMLElementName, attributes: XMLAttributes) {
         let parent = stack.last ?? Frame(context: .document, base: documentBase, language: nil)
         var frame = parent
         if let b = attributes.xml("base") {
@@ -197,7 +198,7 @@ final class FeedBuilder: SAXDelegate {
         stack.append(frame)
     }
 
-    func end(_ name: XMLElementName) {
+    mutating func end(_ name: XMLElementName) {
         guard let frame = stack.popLast() else { return }
         if var c = capture {
             if stack.count > c.depth {
@@ -241,7 +242,7 @@ final class FeedBuilder: SAXDelegate {
         }
     }
 
-    func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard capture != nil else { return }
         // One access to the property for the whole append: each access of a class's
         // property is checked for exclusivity, and libxml2 calls this once per reference.
@@ -269,7 +270,7 @@ final class FeedBuilder: SAXDelegate {
     /// The document element's local name, once seen.
     private(set) var rootName: String?
 
-    private func root(_ name: XMLElementName, attributes: XMLAttributes) -> Context {
+    private mutating func root(_ name: XMLElementName, attributes: XMLAttributes) -> Context {
         rootName = name.localName
         switch Tag.root(local: name.localName) {
         case .rssRoot:
@@ -290,7 +291,7 @@ final class FeedBuilder: SAXDelegate {
         }
     }
 
-    private func beginItem(_ frame: Frame, attributes: XMLAttributes) {
+    private mutating func beginItem(_ frame: Frame, attributes: XMLAttributes) {
         var d = Draft()
         d.base = frame.base
         d.rdfAbout = attributes.value("about")
@@ -316,7 +317,7 @@ final class FeedBuilder: SAXDelegate {
 
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
 
-    private func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
+    private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
         capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: [], mode: mode, base: frame.base), owner: owner)
     }
 
@@ -332,7 +333,7 @@ final class FeedBuilder: SAXDelegate {
 
     // MARK: feed-level elements
 
-    private func feedField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
+    private mutating func feedField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
         let atomText = textMode(attributes, default: .text)
         switch name.tag {
         case .title: begin(.title(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .feed)
@@ -366,7 +367,7 @@ final class FeedBuilder: SAXDelegate {
 
     // MARK: item-level elements
 
-    private func itemField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
+    private mutating func itemField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
         let atomText = textMode(attributes, default: .text)
         switch name.tag {
         case .title: begin(.title(priority: 0), mode: isAtom && name.namespace != .none ? atomText : (attributes.value("type") != nil ? atomText : .html), frame: frame, owner: .item)
@@ -429,7 +430,7 @@ final class FeedBuilder: SAXDelegate {
         }
     }
 
-    private func atomLink(href: String, attributes: XMLAttributes, frame: Frame, inItem: Bool) {
+    private mutating func atomLink(href: String, attributes: XMLAttributes, frame: Frame, inItem: Bool) {
         let rel = (attributes.value("rel") ?? "alternate").lowercased()
         let url = URLText.resolve(Self.trimmed(href, .whitespacesAndNewlines), against: frame.base)
         let type = attributes.value("type")?.lowercased()
@@ -456,7 +457,7 @@ final class FeedBuilder: SAXDelegate {
 
     // MARK: captured values
 
-    private func finishCapture(_ c: Capture) {
+    private mutating func finishCapture(_ c: Capture) {
         var text = c.text
         if c.base64 {
             // Decoded base64 is read as HTML when it is text at all, else dropped.
@@ -664,4 +665,16 @@ final class FeedBuilder: SAXDelegate {
 
 extension String {
     var nilIfEmpty: String? { isEmpty ? nil : self }
+}
+
+/// Hands libxml2's SAX events to a `FeedBuilder` value: one exclusive access
+/// per event, where a class holding the builder's state checked every property.
+final class FeedBuilderDelegate: SAXDelegate {
+    var builder: FeedBuilder
+
+    init(_ builder: FeedBuilder) { self.builder = builder }
+
+    func start(_ name: XMLElementName, attributes: XMLAttributes) { builder.start(name, attributes: attributes) }
+    func end(_ name: XMLElementName) { builder.end(name) }
+    func text(_ bytes: UnsafeBufferPointer<UInt8>) { builder.text(bytes) }
 }

@@ -64,7 +64,7 @@ public final class FeedParser {
     }
 
     private let options: ParseOptions
-    private let builder: FeedBuilder
+    private let delegate: FeedBuilderDelegate
     private var mode: Mode = .undecided
     private var held: [UInt8] = []
     private var normalized: [UInt8] = []
@@ -72,7 +72,7 @@ public final class FeedParser {
 
     public init(options: ParseOptions = ParseOptions()) {
         self.options = options
-        self.builder = FeedBuilder(baseURL: options.baseURL, maxItems: options.maxItems)
+        self.delegate = FeedBuilderDelegate(FeedBuilder(baseURL: options.baseURL, maxItems: options.maxItems))
     }
 
     /// Parses a whole document.
@@ -123,18 +123,19 @@ public final class FeedParser {
             normalizer.finish(into: &normalized)
             flush(sax)
             sax.finish()
-            guard builder.isFeed else {
-                if let root = builder.rootName {
+            guard delegate.builder.isFeed else {
+                if let root = delegate.builder.rootName {
                     throw .notAFeed(reason: "the document element is <\(root)>, not <rss>, <rdf:RDF> or <feed>")
                 }
                 throw .notAFeed(reason: "no XML element found" + (sax.problems.first.map { " (\($0))" } ?? ""))
             }
-            let info = builder.finishedFeed()
+            let info = delegate.builder.finishedFeed()
             var problems = normalizer.problems + sax.problems
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
-            if builder.itemsDropped > 0 { problems.append(Self.droppedNote(builder.itemsDropped, kept: options.maxItems)) }
-            let (items, boilerplate) = ItemAssembler.complete(builder.takeItems(), feed: info, feedID: options.feedID)
-            return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: builder.itemsDropped)
+            let dropped = delegate.builder.itemsDropped
+            if dropped > 0 { problems.append(Self.droppedNote(dropped, kept: options.maxItems)) }
+            let (items, boilerplate) = ItemAssembler.complete(delegate.builder.takeItems(), feed: info, feedID: options.feedID)
+            return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         }
     }
 
@@ -165,7 +166,7 @@ public final class FeedParser {
     }
 
     private func startXML() {
-        let sax = XMLStreamParser(builder: builder)
+        let sax = XMLStreamParser(builder: delegate)
         var normalizer = InputNormalizer(httpCharset: options.charset)
         let bytes = held
         held = []
