@@ -614,6 +614,18 @@ struct FeedBuilder {
 
     /// Whitespace runs to one space, trimmed.
     static func collapse(_ s: String) -> String {
+        var s = s
+        // Most values are ASCII with single spaces between words already: returned as they are.
+        let alreadyCollapsed = s.withUTF8 { b -> Bool in
+            var previousWasSpace = true  // a leading space is not collapsed
+            for c in b {
+                if c > 0x20 && c < 0x80 { previousWasSpace = false; continue }
+                if c != 0x20 || previousWasSpace { return false }
+                previousWasSpace = true
+            }
+            return !previousWasSpace || b.isEmpty
+        }
+        if alreadyCollapsed { return s }
         if s.utf8.allSatisfy({ $0 < 0x80 }) {
             var out: [UInt8] = []
             out.reserveCapacity(s.utf8.count)
