@@ -72,7 +72,26 @@ public enum StoryText {
     static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
         guard r.count < 200 || Paragraphs.scalarCount(b, r) < 200 else { return false }
-        return junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8)))
+        return startsLikeOneOf(junkFirstBytes, b, r)
+            && (junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8))))
+    }
+
+    /// Which first bytes (lowercase) some prefix in a list starts with: most
+    /// paragraphs are ruled out by one table lookup instead of a pass over the list.
+    private static func firstBytes(_ prefixes: [[UInt8]]) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for p in prefixes { if let f = p.first { table[Int(f)] = true } }
+        return table
+    }
+
+    private static let junkFirstBytes = firstBytes(junkPrefixes + [Array("share".utf8)])
+    private static let attributionFirstBytes = firstBytes(attributionOpenings)
+
+    @inline(__always) private static func startsLikeOneOf(_ table: [Bool], _ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        guard !r.isEmpty else { return false }
+        var c = b[r.lowerBound]
+        if c >= 0x41, c <= 0x5A { c |= 0x20 }
+        return table[Int(c)]
     }
 
     /// Whether the bytes in `r` hold at least two of `{` and `}` (eight bytes a step:
@@ -146,7 +165,9 @@ public enum StoryText {
     }
 
     static func attribution(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
-        guard r.count <= 160 * 4, attributionOpenings.contains(where: { hasPrefix(b, r, $0) }) else { return nil }
+        guard r.count <= 160 * 4, startsLikeOneOf(attributionFirstBytes, b, r),
+            attributionOpenings.contains(where: { hasPrefix(b, r, $0) })
+        else { return nil }
         return attribution(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
     }
 
@@ -177,17 +198,20 @@ public enum StoryText {
         guard texts.count >= 2 else { return [] }
         // First by a 64-bit hash of the bytes (no String per paragraph); then, only
         // for hashes seen in two items, exactly by text, so a collision changes nothing.
-        var counts: [UInt64: Int] = [:]
-        var mine = Set<UInt64>()
+        var counts = HashCounts(expected: texts.count * 4)
+        var mine: [UInt64] = []
         for t in texts {
             mine.removeAll(keepingCapacity: true)
             var t = t
             t.withUTF8 { b in
-                for r in Paragraphs.ranges(b) where isLongEnough(b, r) { mine.insert(hash(b, r)) }
+                for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
+                    let h = hash(b, r)
+                    if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
+                }
             }
-            for h in mine { counts[h, default: 0] += 1 }
+            for h in mine { counts.increment(h) }
         }
-        let suspects = Set(counts.compactMap { $0.value >= 2 ? $0.key : nil })
+        let suspects = counts.keys(countedAtLeast: 2)
         guard !suspects.isEmpty else { return [] }
         var exact: [String: Int] = [:]
         for t in texts {
@@ -266,5 +290,52 @@ public enum StoryText {
     @inline(__always) private static func mix(_ x: UInt64) -> UInt64 {
         let m = x.multipliedFullWidth(by: 0xD6E8_FEB8_6659_FD93)
         return m.high ^ m.low
+    }
+}
+
+/// Counts of 64-bit hashes (already well mixed) in an open-addressed table: no
+/// SipHash per insert, as `Dictionary` would run.
+struct HashCounts {
+    private var keys: [UInt64]
+    private var counts: [Int32]
+    private var used = 0
+    private var hasZeroKey = false
+    private var zeroCount: Int32 = 0
+
+    init(expected: Int) {
+        var size = 16
+        while size < expected * 2 { size <<= 1 }
+        keys = [UInt64](repeating: 0, count: size)
+        counts = [Int32](repeating: 0, count: size)
+    }
+
+    mutating func increment(_ key: UInt64) {
+        if key == 0 { hasZeroKey = true; zeroCount += 1; return }  // 0 marks an empty slot
+        if (used + 1) * 2 > keys.count { grow() }
+        let mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: key) & mask
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        if keys[slot] == 0 { keys[slot] = key; used += 1 }
+        counts[slot] += 1
+    }
+
+    func keys(countedAtLeast n: Int32) -> Set<UInt64> {
+        var out = Set<UInt64>()
+        for i in keys.indices where keys[i] != 0 && counts[i] >= n { out.insert(keys[i]) }
+        if hasZeroKey && zeroCount >= n { out.insert(0) }
+        return out
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldCounts = counts
+        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
+        counts = [Int32](repeating: 0, count: oldKeys.count * 2)
+        let mask = keys.count - 1
+        for i in oldKeys.indices where oldKeys[i] != 0 {
+            var slot = Int(truncatingIfNeeded: oldKeys[i]) & mask
+            while keys[slot] != 0 { slot = (slot + 1) & mask }
+            keys[slot] = oldKeys[i]
+            counts[slot] = oldCounts[i]
+        }
     }
 }
