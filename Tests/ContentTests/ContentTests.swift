@@ -176,3 +176,24 @@ import Testing
         #expect(StoryText.recurringParagraphs(["A.\n\n\(long)", "B.\n\n  \(long)  "]).paragraphs == [long])
     }
 }
+
+@Suite struct EntityTableTests {
+    /// The byte-keyed table the hot paths use is read from the same source text as
+    /// the String table, by its own reader: the two must agree on every name.
+    @Test func packedLookupsAgreeWithTheStringTableForEveryName() throws {
+        let names = try String(contentsOf: URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().appendingPathComponent("../../Sources/Content/HTMLEntities+Table.swift"), encoding: .utf8)
+            .split(separator: "\n").compactMap { line -> String? in
+                let parts = line.split(separator: " ")
+                guard parts.count >= 2, parts.dropFirst().allSatisfy({ UInt32($0, radix: 16) != nil }) else { return nil }
+                return String(parts[0])
+            }
+        #expect(names.count > 2000)
+        for name in names {
+            let bytes = Array(name.utf8)
+            let short = bytes.withUnsafeBufferPointer { HTMLEntities.lookupShort($0) }
+            #expect(short.map { String(decoding: Array($0), as: UTF8.self) } == HTMLEntities.lookup(name), "\(name)")
+        }
+        #expect(Array("nosuchname".utf8).withUnsafeBufferPointer { HTMLEntities.lookupShort($0) } == nil)
+    }
+}
