@@ -351,9 +351,9 @@ private struct Renderer {
         for (k, a) in attrs.enumerated() {
             guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(onElementBit: elementBit) else { continue }
             if k > 0 && attrs[0..<k].contains(where: { $0.key == a.key }) { continue }  // first one wins
-            decodeAttribute(a.valueStart, a.valueEnd, into: &scratch)
+            Self.decodeAttribute(input, a.valueStart, a.valueEnd, into: &scratch)
             if policy.isURL {
-                guard checkURL(&scratch, isLink: a.key == HTMLTags.href) else { continue }
+                guard Self.checkURL(&scratch, isLink: a.key == HTMLTags.href, baseURL: baseURL) else { continue }
             }
             html.append(0x20)
             appendName(a.key)
@@ -377,14 +377,21 @@ private struct Renderer {
         var count = 0
         var k = key
         while k != 0 { k >>= 6; count += 1 }
-        for i in stride(from: count - 1, through: 0, by: -1) {
-            let v = UInt8((key >> UInt64(6 * i)) & 63)
-            html.append(v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-"))
+        // Spelled into a register-sized buffer, then appended at once (ten characters at most).
+        var spelled: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &spelled) { out in
+            for i in 0..<count {
+                let v = UInt8((key >> UInt64(6 * (count - 1 - i))) & 63)
+                out[i] = v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-")
+            }
+            html.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<count]))
         }
     }
 
     /// An attribute value with its character references decoded, into `out` (cleared first).
-    func decodeAttribute(_ start: Int, _ end: Int, into out: inout [UInt8]) {
+    /// (Static, with the input passed in: a method of `self` given `&self.scratch`
+    /// made Swift copy the whole renderer for every attribute.)
+    static func decodeAttribute(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         var i = start
         while i < end {
@@ -408,7 +415,7 @@ private struct Renderer {
 
     /// Checks a URL attribute value in place: trims it, refuses a disallowed
     /// scheme (returns false), and makes a relative one absolute when there is a base.
-    func checkURL(_ value: inout [UInt8], isLink: Bool) -> Bool {
+    static func checkURL(_ value: inout [UInt8], isLink: Bool, baseURL: URL?) -> Bool {
         var start = 0, end = value.count
         while start < end, value[start] <= 0x20 { start += 1 }
         while end > start, value[end - 1] <= 0x20 { end -= 1 }
