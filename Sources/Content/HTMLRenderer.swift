@@ -305,15 +305,15 @@ private struct Renderer {
                     i += len
                     continue
                 }
-                if wantHTML { html.append(contentsOf: "&amp;".utf8) }
+                if wantHTML { html.append(literal: "&amp;") }
                 if wantText { textByte(amp) }
                 i += 1
                 continue
             }
             if c == 0 { i += 1; continue }
             if wantHTML {
-                if c == gt { html.append(contentsOf: "&gt;".utf8) }
-                else if c == lt { html.append(contentsOf: "&lt;".utf8) }
+                if c == gt { html.append(literal: "&gt;") }
+                else if c == lt { html.append(literal: "&lt;") }
                 else { html.append(c) }
             }
             if wantText { textByte(c) }
@@ -452,10 +452,10 @@ private func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
 private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
     for b in bytes {
         switch b {
-        case amp: out.append(contentsOf: "&amp;".utf8)
-        case lt: out.append(contentsOf: "&lt;".utf8)
-        case gt: out.append(contentsOf: "&gt;".utf8)
-        case quote: out.append(contentsOf: "&quot;".utf8)
+        case amp: out.append(literal: "&amp;")
+        case lt: out.append(literal: "&lt;")
+        case gt: out.append(literal: "&gt;")
+        case quote: out.append(literal: "&quot;")
         case 0: break
         default: out.append(b)
         }

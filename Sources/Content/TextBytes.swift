@@ -73,3 +73,12 @@ public enum PlainTextMarkup {
         return out
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends a literal's bytes. (`append(contentsOf: "&lt;".utf8)` goes through
+    /// the String's UTF-8 view, several times slower for the short literals that
+    /// markup repair and sanitizing write.)
+    @inline(__always) public mutating func append(literal s: StaticString) {
+        append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+}

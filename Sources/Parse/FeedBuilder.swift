@@ -202,7 +202,7 @@ struct FeedBuilder {
         guard let frame = stack.popLast() else { return }
         if var c = capture {
             if stack.count > c.depth {
-                c.text.bytes.append(contentsOf: "</".utf8)
+                c.text.bytes.append(literal: "</")
                 c.text.bytes.append(contentsOf: name.localBytes)
                 c.text.bytes.append(0x3E)
                 capture = c
@@ -254,9 +254,9 @@ struct FeedBuilder {
         if text.mode == .xhtml {
             for b in bytes {
                 switch b {
-                case 0x26: text.bytes.append(contentsOf: "&amp;".utf8)
-                case 0x3C: text.bytes.append(contentsOf: "&lt;".utf8)
-                case 0x3E: text.bytes.append(contentsOf: "&gt;".utf8)
+                case 0x26: text.bytes.append(literal: "&amp;")
+                case 0x3C: text.bytes.append(literal: "&lt;")
+                case 0x3E: text.bytes.append(literal: "&gt;")
                 default: text.bytes.append(b)
                 }
             }

@@ -124,7 +124,7 @@ struct XMLRepair {
                     if c == quote {
                         state = .startTag(quote: 0); out.append(c); i += 1
                     } else if c == 0x3C {
-                        out.append(contentsOf: "&lt;".utf8); i += 1
+                        out.append(literal: "&lt;"); i += 1
                     } else if c == 0x26 {
                         guard let used = reference(b, i, &out, final: final, inAttribute: true) else { return i }
                         i += used
@@ -217,24 +217,24 @@ struct XMLRepair {
         let n = b.count
         guard i + 1 < n else {
             if !final { return nil }
-            out.append(contentsOf: "&lt;".utf8)
+            out.append(literal: "&lt;")
             return 1
         }
         let c = b[i + 1]
         if c == 0x21 {  // '!'
-            if starts(b, i, "<!--") { out.append(contentsOf: "<!--".utf8); state = .comment; return 4 }
-            if starts(b, i, "<![CDATA[") { out.append(contentsOf: "<![CDATA[".utf8); state = .cdata; return 9 }
+            if starts(b, i, "<!--") { out.append(literal: "<!--"); state = .comment; return 4 }
+            if starts(b, i, "<![CDATA[") { out.append(literal: "<![CDATA["); state = .cdata; return 9 }
             if i + 9 > n && !final { return nil }
             if open.isEmpty && starts(b, i, "<!DOCTYPE") {
                 state = .doctype(depth: 0, quote: 0)
                 doctypeText = []
                 return 9
             }
-            out.append(contentsOf: "&lt;".utf8)
+            out.append(literal: "&lt;")
             return 1
         }
         if c == 0x3F {  // '?'
-            out.append(contentsOf: "<?".utf8)
+            out.append(literal: "<?")
             state = .processingInstruction
             return 2
         }
@@ -245,7 +245,7 @@ struct XMLRepair {
                 if !final { return nil }
                 return n - i  // a truncated end tag: the close at the end does its work
             }
-            guard b[j] == 0x3E else { out.append(contentsOf: "&lt;".utf8); return 1 }
+            guard b[j] == 0x3E else { out.append(literal: "&lt;"); return 1 }
             var nameEnd = i + 2
             while nameEnd < j, b[nameEnd] != 0x20, b[nameEnd] != 0x09, b[nameEnd] != 0x0A, b[nameEnd] != 0x0D { nameEnd += 1 }
             if let k = open.lastIndex(of: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd])) {
@@ -264,7 +264,7 @@ struct XMLRepair {
             lastTagByte = 0
             return 1
         }
-        out.append(contentsOf: "&lt;".utf8)
+        out.append(literal: "&lt;")
         return 1
     }
 
@@ -277,7 +277,7 @@ struct XMLRepair {
     }
 
     private static func writeEndTag(_ name: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
-        out.append(contentsOf: "</".utf8)
+        out.append(literal: "</")
         out.append(contentsOf: name)
         out.append(0x3E)
     }
@@ -289,9 +289,9 @@ struct XMLRepair {
             if quote != 0 { out.append(quote) }
             out.append(0x3E)
             endStartTag(selfClosing: false)
-        case .comment: out.append(contentsOf: "-->".utf8)
-        case .cdata: out.append(contentsOf: "]]>".utf8)
-        case .processingInstruction: out.append(contentsOf: "?>".utf8)
+        case .comment: out.append(literal: "-->")
+        case .cdata: out.append(literal: "]]>")
+        case .processingInstruction: out.append(literal: "?>")
         case .doctype, .text: break
         }
         state = .text
@@ -373,7 +373,7 @@ struct XMLRepair {
         var k = i
         var opened = false
         @inline(__always) func openSection(_ out: inout [UInt8]) {
-            if !opened { out.append(contentsOf: "<![CDATA[".utf8); opened = true }
+            if !opened { out.append(literal: "<![CDATA["); opened = true }
         }
         scan: while k < n {
             switch b[k] {
@@ -411,7 +411,7 @@ struct XMLRepair {
                 k = j
             }
         }
-        if opened { out.append(contentsOf: "]]>".utf8) }
+        if opened { out.append(literal: "]]>") }
         return k - i
     }
 
@@ -480,7 +480,7 @@ struct XMLRepair {
                 j += 1
             }
             if j >= n && !final { return nil }
-            guard j > digitsStart else { out.append(contentsOf: "&amp;".utf8); return 1 }
+            guard j > digitsStart else { out.append(literal: "&amp;"); return 1 }
             if j < n, b[j] == 0x3B { j += 1 }
             let scalar = HTMLEntities.scalar(forCodePoint: value).value
             appendCharRef(Self.isXMLChar(scalar) ? scalar : 0xFFFD, &out)
@@ -490,7 +490,7 @@ struct XMLRepair {
         while j < n, j - nameStart < 64, isNameChar(b[j]) { j += 1 }
         if j >= n && !final && j - nameStart < 64 { return nil }
         guard j > nameStart, j < n, b[j] == 0x3B, isNameStart(b[nameStart]) else {
-            out.append(contentsOf: "&amp;".utf8)
+            out.append(literal: "&amp;")
             return 1
         }
         let nameBytes = UnsafeBufferPointer(rebasing: b[nameStart..<j])
@@ -512,7 +512,7 @@ struct XMLRepair {
         } else if entities[name] != nil {
             // External, or over budget: nothing.
         } else {
-            out.append(contentsOf: "&amp;".utf8)
+            out.append(literal: "&amp;")
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[(i + 1)...j]))
         }
         return j + 1 - i
@@ -617,7 +617,7 @@ struct XMLRepair {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     private func appendCharRef(_ v: UInt32, _ out: inout [UInt8]) {
-        out.append(contentsOf: "&#x".utf8)
+        out.append(literal: "&#x")
         var shift = 28
         while shift > 0 && (v >> UInt32(shift)) & 0xF == 0 { shift -= 4 }
         while shift >= 0 {
@@ -644,11 +644,11 @@ struct XMLRepair {
     private func appendEscaped<S: Sequence<UInt8>>(_ text: S, _ out: inout [UInt8], inAttribute: Bool) {
         for c in text {
             switch c {
-            case 0x26: out.append(contentsOf: "&#x26;".utf8)
-            case 0x3C: out.append(contentsOf: "&#x3C;".utf8)
-            case 0x3E: out.append(contentsOf: "&#x3E;".utf8)
-            case 0x22 where inAttribute: out.append(contentsOf: "&#x22;".utf8)
-            case 0x27 where inAttribute: out.append(contentsOf: "&#x27;".utf8)
+            case 0x26: out.append(literal: "&#x26;")
+            case 0x3C: out.append(literal: "&#x3C;")
+            case 0x3E: out.append(literal: "&#x3E;")
+            case 0x22 where inAttribute: out.append(literal: "&#x22;")
+            case 0x27 where inAttribute: out.append(literal: "&#x27;")
             case 0x09, 0x0A, 0x0D: out.append(c)
             case 0..<0x20: out.append(contentsOf: [0xEF, 0xBF, 0xBD])
             default: out.append(c)

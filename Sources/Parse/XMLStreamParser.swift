@@ -1,4 +1,5 @@
 import CLibXML2
+import Content
 import Foundation
 import Synchronization
 
@@ -55,9 +56,9 @@ struct XMLAttributes {
             out.append(contentsOf: "=\"".utf8)
             for b in UnsafeBufferPointer(start: start, count: end - start) {
                 switch b {
-                case 0x26: out.append(contentsOf: "&amp;".utf8)
-                case 0x3C: out.append(contentsOf: "&lt;".utf8)
-                case 0x22: out.append(contentsOf: "&quot;".utf8)
+                case 0x26: out.append(literal: "&amp;")
+                case 0x3C: out.append(literal: "&lt;")
+                case 0x22: out.append(literal: "&quot;")
                 default: out.append(b)
                 }
             }
