@@ -40,8 +40,8 @@ public enum HTMLRenderer {
                 while end > start, TextBytes.isSpace(r.html[end - 1]) { end -= 1 }
             }
             return HTMLRendering(
-                html: r.html.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) },
-                text: String(decoding: r.text, as: UTF8.self))
+                html: String(decoding: UnsafeBufferPointer(rebasing: r.html.bytes[start..<end]), as: UTF8.self),
+                text: String(decoding: r.text.bytes, as: UTF8.self))
         }
     }
 }
@@ -89,13 +89,13 @@ private let byteKind: [UInt8] = (0...255).map { b -> UInt8 in
 
 @inline(__always) private func isLetter(_ c: UInt8) -> Bool { c | 0x20 >= 0x61 && c | 0x20 <= 0x7A }
 
-private struct Renderer {
+private struct Renderer: ~Copyable {
     let input: UnsafeBufferPointer<UInt8>
     let baseURL: URL?
     let wantHTML: Bool
     let wantText: Bool
-    var html: [UInt8] = []
-    var text: [UInt8] = []
+    var html: ByteSink
+    var text: ByteSink
     var pendingSpace = false
     /// 0: none, 1: a line break, 2: a paragraph break is owed before the next text.
     var pendingBreak = 0
@@ -114,8 +114,8 @@ private struct Renderer {
         self.baseURL = baseURL
         self.wantHTML = wantHTML
         self.wantText = wantText
-        if wantHTML { html.reserveCapacity(input.count) }
-        if wantText { text.reserveCapacity(input.count) }
+        html = ByteSink(capacity: wantHTML ? input.count + input.count / 8 : 0)
+        text = ByteSink(capacity: wantText ? input.count : 0)
     }
 
     mutating func run() {
@@ -294,7 +294,7 @@ private struct Renderer {
                 if let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
                     if wantHTML {
                         if value.count == 1 && (value[0] == lt || value[0] == gt || value[0] == amp || value[0] == quote) {
-                            html.append(contentsOf: input[i..<(i + len)])  // already escaped: keep as written
+                            html.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<(i + len)]))  // already escaped: keep as written
                         } else {
                             appendEscaped(value, to: &html)
                         }
@@ -378,13 +378,13 @@ private struct Renderer {
         var k = key
         while k != 0 { k >>= 6; count += 1 }
         // Spelled into a register-sized buffer, then appended at once (ten characters at most).
-        var spelled: (UInt64, UInt64) = (0, 0)
+        var spelled: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &spelled) { out in
             for i in 0..<count {
                 let v = UInt8((key >> UInt64(6 * (count - 1 - i))) & 63)
                 out[i] = v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-")
             }
-            html.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<count]))
+            html.append(contentsOf: UnsafeBufferPointer(start: out.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
         }
     }
 
@@ -433,9 +433,7 @@ private struct Renderer {
     }
 }
 
-private func appendEscaped(_ s: String, to out: inout [UInt8]) { appendEscaped(s.utf8, to: &out) }
-
-private func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
+private func appendEscaped(_ bytes: [UInt8], to out: inout ByteSink) {
     bytes.withUnsafeBufferPointer { b in
         var i = 0
         while i < b.count {
@@ -449,7 +447,7 @@ private func appendEscaped(_ bytes: [UInt8], to out: inout [UInt8]) {
     }
 }
 
-private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout ByteSink) where C.Element == UInt8 {
     for b in bytes {
         switch b {
         case amp: out.append(literal: "&amp;")
