@@ -67,7 +67,8 @@ public final class FeedParser {
     private let delegate: FeedBuilderDelegate
     private var mode: Mode = .undecided
     private var held: [UInt8] = []
-    private var normalized: [UInt8] = []
+    /// Repaired UTF-8 on its way to libxml2.
+    private var normalized = ByteSink(capacity: 1 << 16)
     private var total = 0
 
     public init(options: ParseOptions = ParseOptions()) {
@@ -145,8 +146,8 @@ public final class FeedParser {
 
     private func flush(_ sax: XMLStreamParser) {
         guard !normalized.isEmpty else { return }
-        normalized.withUnsafeBufferPointer { sax.push($0) }
-        normalized.removeAll(keepingCapacity: true)
+        sax.push(normalized.bytes)
+        normalized.removeAll()
     }
 
     /// JSON when the first byte that is not white space (after a UTF-8 BOM) is `{`.

@@ -35,7 +35,7 @@ struct InputNormalizer {
         self.httpCharset = httpCharset.flatMap(Charset.init(label:))
     }
 
-    mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+    mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout ByteSink) {
         if case .undecided = decoder {
             carry.append(contentsOf: chunk)
             guard carry.count >= 1024 else { return }
@@ -90,7 +90,7 @@ struct InputNormalizer {
         if case .utf8(false) = decoder, chunk.contains(where: { $0 >= 0x80 }) { decoder = .utf8(sawMultibyte: true) }
     }
 
-    mutating func finish(into out: inout [UInt8]) {
+    mutating func finish(into out: inout ByteSink) {
         if case .undecided = decoder { decide() }
         let pending = carry
         carry = []

@@ -1,3 +1,4 @@
+import Content
 import FeedspoolModel
 import Foundation
 
@@ -25,10 +26,10 @@ public enum OPML {
         let reader = OutlineReader()
         let sax = XMLStreamParser(builder: reader)
         var normalizer = InputNormalizer(httpCharset: nil)
-        var clean: [UInt8] = []
+        var clean = ByteSink(capacity: bytes.count + 64)
         bytes.withUnsafeBytes { normalizer.push($0, into: &clean) }
         normalizer.finish(into: &clean)
-        clean.withUnsafeBufferPointer { sax.push($0) }
+        sax.push(clean.bytes)
         sax.finish()
         guard reader.sawOPML else { throw .notAFeed(reason: "not an OPML document (no <opml> element)") }
         return reader.subscriptions

@@ -54,13 +54,13 @@ struct XMLRepair {
     /// leaves the undecided tail (a few dozen bytes at most) in `input`.
     /// Repairs what can be decided of `input` in place of a copy; returns the
     /// undecided tail, which the caller passes again with the next input.
-    mutating func run(_ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], final: Bool) -> ArraySlice<UInt8> {
+    mutating func run(_ input: UnsafeBufferPointer<UInt8>, into out: inout ByteSink, final: Bool) -> ArraySlice<UInt8> {
         let consumed = process(input, into: &out, final: final)
         if final { closeEverything(into: &out) }
         return consumed == input.count ? [] : ArraySlice(input[consumed...])
     }
 
-    mutating func run(_ input: inout [UInt8], into out: inout [UInt8], final: Bool) {
+    mutating func run(_ input: inout [UInt8], into out: inout ByteSink, final: Bool) {
         let consumed = input.withUnsafeBufferPointer { process($0, into: &out, final: final) }
         if consumed == input.count {
             input.removeAll(keepingCapacity: true)
@@ -70,9 +70,9 @@ struct XMLRepair {
         if final { closeEverything(into: &out) }
     }
 
-    private mutating func process(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], final: Bool) -> Int {
+    private mutating func process(_ b: UnsafeBufferPointer<UInt8>, into out: inout ByteSink, final: Bool) -> Int {
         let n = b.count
-        out.reserveCapacity(out.count + n + 64)
+        out.reserve(n + 64)
         var i = 0
         while i < n {
             switch state {
@@ -213,7 +213,7 @@ struct XMLRepair {
     }
 
     /// Handles the '<' at `i` in text; returns the bytes consumed or `nil` to wait for more input.
-    private mutating func markup(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool) -> Int? {
+    private mutating func markup(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool) -> Int? {
         let n = b.count
         guard i + 1 < n else {
             if !final { return nil }
@@ -276,14 +276,14 @@ struct XMLRepair {
         if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.push(tagName) }
     }
 
-    private static func writeEndTag(_ name: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
+    private static func writeEndTag(_ name: UnsafeBufferPointer<UInt8>, _ out: inout ByteSink) {
         out.append(literal: "</")
         out.append(contentsOf: name)
         out.append(0x3E)
     }
 
     /// At the end of the input: finish whatever construct is open, then close every element.
-    private mutating func closeEverything(into out: inout [UInt8]) {
+    private mutating func closeEverything(into out: inout ByteSink) {
         switch state {
         case .startTag(let quote):
             if quote != 0 { out.append(quote) }
@@ -318,7 +318,7 @@ struct XMLRepair {
     /// terminator is not in the buffer yet, copies all but a possible partial
     /// terminator and says it is not complete.
     private mutating func copy(
-        until terminator: StaticString, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool
+        until terminator: StaticString, _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool
     ) -> (Int, Bool) {
         let n = b.count
         let len = terminator.utf8CodeUnitCount
@@ -368,11 +368,11 @@ struct XMLRepair {
     /// the next markup, before a `]]>` (or a `]` that may start one), and at the
     /// end of the input. Returns the bytes consumed (0 when the reference at `i` is
     /// left to `reference`), or `nil` when more input is needed to read it.
-    private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool) -> Int? {
+    private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool) -> Int? {
         let n = b.count
         var k = i
         var opened = false
-        @inline(__always) func openSection(_ out: inout [UInt8]) {
+        @inline(__always) func openSection(_ out: inout ByteSink) {
             if !opened { out.append(literal: "<![CDATA["); opened = true }
         }
         scan: while k < n {
@@ -460,7 +460,7 @@ struct XMLRepair {
     /// the same whatever else is wrong with the document; returns the bytes
     /// consumed, or `nil` when more input is needed to decide.
     private mutating func reference(
-        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout [UInt8], final: Bool, inAttribute: Bool
+        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool, inAttribute: Bool
     ) -> Int? {
         let n = b.count
         var j = i + 1
@@ -616,7 +616,7 @@ struct XMLRepair {
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
-    private func appendCharRef(_ v: UInt32, _ out: inout [UInt8]) {
+    private func appendCharRef(_ v: UInt32, _ out: inout ByteSink) {
         out.append(literal: "&#x")
         var shift = 28
         while shift > 0 && (v >> UInt32(shift)) & 0xF == 0 { shift -= 4 }
@@ -641,7 +641,7 @@ struct XMLRepair {
 
     /// Resolved UTF-8 text written so that libxml2 reads it back unchanged
     /// (characters XML forbids become U+FFFD; the text is valid UTF-8 already).
-    private func appendEscaped<S: Sequence<UInt8>>(_ text: S, _ out: inout [UInt8], inAttribute: Bool) {
+    private func appendEscaped<S: Sequence<UInt8>>(_ text: S, _ out: inout ByteSink, inAttribute: Bool) {
         for c in text {
             switch c {
             case 0x26: out.append(literal: "&#x26;")
