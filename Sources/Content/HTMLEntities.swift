@@ -70,12 +70,8 @@ public enum HTMLEntities {
         return key
     }
 
-    /// UTF-8 of a named reference given as bytes; `nil` if unknown.
-    public static func lookup(bytes name: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        lookupShort(name).map(Array.init)
-    }
-
-    /// As `lookup(bytes:)`, without an allocation (every value is two scalars at most).
+    /// UTF-8 of a named reference given as bytes, held in a register (every value
+    /// is two scalars at most); `nil` if unknown.
     public static func lookupShort(_ name: UnsafeBufferPointer<UInt8>) -> ShortUTF8? {
         if name.count <= 10 {
             let key = pack(name)

@@ -244,24 +244,18 @@ struct FeedBuilder {
 
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard capture != nil else { return }
-        // One access to the property for the whole append: each access of a class's
-        // property is checked for exclusivity, and libxml2 calls this once per reference.
-        Self.append(bytes, to: &capture!.text, limit: maxFieldBytes)
-    }
-
-    private static func append(_ bytes: UnsafeBufferPointer<UInt8>, to text: inout CapturedText, limit: Int) {
-        guard text.bytes.count + bytes.count <= limit else { return }
-        if text.mode == .xhtml {
+        guard capture!.text.bytes.count + bytes.count <= maxFieldBytes else { return }
+        if capture!.text.mode == .xhtml {
             for b in bytes {
                 switch b {
-                case 0x26: text.bytes.append(literal: "&amp;")
-                case 0x3C: text.bytes.append(literal: "&lt;")
-                case 0x3E: text.bytes.append(literal: "&gt;")
-                default: text.bytes.append(b)
+                case 0x26: capture!.text.bytes.append(literal: "&amp;")
+                case 0x3C: capture!.text.bytes.append(literal: "&lt;")
+                case 0x3E: capture!.text.bytes.append(literal: "&gt;")
+                default: capture!.text.bytes.append(b)
                 }
             }
         } else {
-            text.bytes.append(contentsOf: bytes)
+            capture!.text.bytes.append(contentsOf: bytes)
         }
     }
 

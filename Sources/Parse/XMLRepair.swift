@@ -415,32 +415,51 @@ struct XMLRepair {
         return k - i
     }
 
+    private enum NumericReference {
+        case needsMoreInput
+        /// "&#" followed by no digit: the '&' is literal.
+        case notAReference
+        /// What it stands for (U+FFFD for a character XML forbids) and where it ends.
+        case scalar(Unicode.Scalar, end: Int)
+    }
+
+    /// Reads `&#…;` or `&#x…;` whose '#' is at `hash` (the ';' may be missing),
+    /// with HTML's fix-ups (`HTMLEntities.scalar(forCodePoint:)`).
+    private static func numericReference(_ b: UnsafeBufferPointer<UInt8>, hashAt hash: Int, final: Bool) -> NumericReference {
+        let n = b.count
+        var j = hash + 1
+        var hex = false
+        if j < n, b[j] | 0x20 == 0x78 { hex = true; j += 1 }
+        let digitsStart = j
+        var value: UInt32 = 0
+        while j < n, j - digitsStart < 10 {
+            let c = b[j]
+            let d: UInt32
+            if c >= 0x30 && c <= 0x39 { d = UInt32(c - 0x30) }
+            else if hex, c | 0x20 >= 0x61, c | 0x20 <= 0x66 { d = UInt32(c | 0x20) - 0x61 + 10 }
+            else { break }
+            value = value &* (hex ? 16 : 10) &+ d
+            j += 1
+        }
+        if j >= n && !final { return .needsMoreInput }
+        guard j > digitsStart else { return .notAReference }
+        if j < n, b[j] == 0x3B { j += 1 }
+        let scalar = HTMLEntities.scalar(forCodePoint: value)
+        return .scalar(isXMLChar(scalar.value) ? scalar : "\u{FFFD}", end: j)
+    }
+
     /// Reads the reference at `i` as `reference` would write it, without writing.
     private func decodeReference(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, final: Bool) -> DecodedReference {
         let n = b.count
         var j = i + 1
         if j < n, b[j] == 0x23 {  // '#'
-            j += 1
-            var hex = false
-            if j < n, b[j] | 0x20 == 0x78 { hex = true; j += 1 }
-            let digitsStart = j
-            var value: UInt32 = 0
-            while j < n, j - digitsStart < 10 {
-                let c = b[j]
-                let d: UInt32
-                if c >= 0x30 && c <= 0x39 { d = UInt32(c - 0x30) }
-                else if hex, c | 0x20 >= 0x61, c | 0x20 <= 0x66 { d = UInt32(c | 0x20) - 0x61 + 10 }
-                else { break }
-                value = value &* (hex ? 16 : 10) &+ d
-                j += 1
+            switch Self.numericReference(b, hashAt: j, final: final) {
+            case .needsMoreInput: return .needsMoreInput
+            case .notAReference: return .literal(1)
+            case .scalar(let v, let end):
+                if v == "\r" || v == "]" { return .usual }
+                return .text(ShortUTF8(v), end - i)
             }
-            if j >= n && !final { return .needsMoreInput }
-            guard j > digitsStart else { return .literal(1) }
-            if j < n, b[j] == 0x3B { j += 1 }
-            let scalar = HTMLEntities.scalar(forCodePoint: value)
-            let v = Self.isXMLChar(scalar.value) ? scalar : "\u{FFFD}"
-            if v == "\r" || v == "]" { return .usual }
-            return .text(ShortUTF8(v), j - i)
         }
         let nameStart = j
         while j < n, j - nameStart < 64, isNameChar(b[j]) { j += 1 }
@@ -465,26 +484,13 @@ struct XMLRepair {
         let n = b.count
         var j = i + 1
         if j < n, b[j] == 0x23 {  // '#'
-            j += 1
-            var hex = false
-            if j < n, b[j] | 0x20 == 0x78 { hex = true; j += 1 }
-            let digitsStart = j
-            var value: UInt32 = 0
-            while j < n, j - digitsStart < 10 {
-                let c = b[j]
-                let d: UInt32
-                if c >= 0x30 && c <= 0x39 { d = UInt32(c - 0x30) }
-                else if hex, c | 0x20 >= 0x61, c | 0x20 <= 0x66 { d = UInt32(c | 0x20) - 0x61 + 10 }
-                else { break }
-                value = value &* (hex ? 16 : 10) &+ d
-                j += 1
+            switch Self.numericReference(b, hashAt: j, final: final) {
+            case .needsMoreInput: return nil
+            case .notAReference: out.append(literal: "&amp;"); return 1
+            case .scalar(let v, let end):
+                appendCharRef(v.value, &out)
+                return end - i
             }
-            if j >= n && !final { return nil }
-            guard j > digitsStart else { out.append(literal: "&amp;"); return 1 }
-            if j < n, b[j] == 0x3B { j += 1 }
-            let scalar = HTMLEntities.scalar(forCodePoint: value).value
-            appendCharRef(Self.isXMLChar(scalar) ? scalar : 0xFFFD, &out)
-            return j - i
         }
         let nameStart = j
         while j < n, j - nameStart < 64, isNameChar(b[j]) { j += 1 }
