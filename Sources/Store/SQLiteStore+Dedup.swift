@@ -11,6 +11,9 @@ final class SQLiteDedupSession: DedupSession {
     /// (the lookup hashes the SQL text, a tenth of an insert's cost).
     private var detailsStatement: Statement?
     private var insertStatement: Statement?
+    private var entriesStatement: Statement?
+    /// The inserted row's text and blob values, reused from row to row.
+    private var row = RowValues()
 
     init(db: Database) {
         self.db = db
@@ -19,14 +22,28 @@ final class SQLiteDedupSession: DedupSession {
     func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry] {
         // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
         // SQLite would visit every entry of the window on each round.
-        // Cached: every round asks, usually for nothing, and parsing the SQL each time
-        // cost more than the answer.
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
-                FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?
-                """)
-        return try Row.fetchAll(statement, arguments: [seq, since.timeIntervalSince1970, limit]).map(Self.entry)
+        // Every round asks, and the answer is usually nothing: bound and stepped with
+        // SQLite's own calls, as GRDB's arguments and row cursor cost more than the query.
+        if entriesStatement == nil {
+            entriesStatement = try db.cachedStatement(
+                sql: """
+                    SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
+                    FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?
+                    """)
+        }
+        let raw = entriesStatement!.sqliteStatement
+        sqlite3_reset(raw)
+        defer { sqlite3_reset(raw) }
+        try RawColumn.check(sqlite3_bind_int64(raw, 1, seq), db)
+        try RawColumn.check(sqlite3_bind_double(raw, 2, since.timeIntervalSince1970), db)
+        try RawColumn.check(sqlite3_bind_int64(raw, 3, Int64(limit)), db)
+        var out: [DedupEntry] = []
+        while true {
+            let rc = sqlite3_step(raw)
+            if rc == SQLITE_DONE { return out }
+            guard rc == SQLITE_ROW else { throw RawColumn.error(db, rc) }
+            out.append(Self.entry(raw))
+        }
     }
 
     func details(_ seqs: [Int64]) throws -> [Int64: DedupDetails] {
@@ -65,28 +82,34 @@ final class SQLiteDedupSession: DedupSession {
         }
         // Bound with SQLite's own calls (GRDB's argument boxing was a third of the
         // insert); every parameter is bound each time, so none is left from the last row.
+        // The text and blob values are copied once into `row`, and SQLite reads them
+        // from there (SQLITE_STATIC): its own copies, a malloc, a copy and a free per
+        // value, were a quarter of the insert.
         let raw = insertStatement!.sqliteStatement
         sqlite3_reset(raw)
         defer { sqlite3_reset(raw) }
+        row.clear()
+        row.text(1, e.itemID)
+        row.text(2, e.feedID)
+        row.text(4, e.record.status.rawValue)
+        row.text(5, e.record.cluster)
+        row.text(6, e.record.duplicateOf)
+        row.text(8, e.record.method?.rawValue)
+        row.blob(11, e.keys)
+        row.blob(12, d.exactKeys)
+        row.blob(13, d.sample)
+        row.list(15, e.joins)
+        row.text(16, e.sourceName)
         // A bind fails only for a value SQLite will not take (too big, out of memory):
         // then nothing is inserted and the round fails, rather than a column left NULL.
-        try RawColumn.check(RawColumn.bind(raw, 1, e.itemID), db)
-        try RawColumn.check(RawColumn.bind(raw, 2, e.feedID), db)
-        try RawColumn.check(sqlite3_bind_double(raw, 3, e.firstSeen.timeIntervalSince1970), db)
-        try RawColumn.check(RawColumn.bind(raw, 4, e.record.status.rawValue), db)
-        try RawColumn.check(RawColumn.bind(raw, 5, e.record.cluster), db)
-        try RawColumn.check(RawColumn.bind(raw, 6, e.record.duplicateOf), db)
-        try RawColumn.check(e.record.similarity.map { sqlite3_bind_double(raw, 7, $0) } ?? sqlite3_bind_null(raw, 7), db)
-        try RawColumn.check(RawColumn.bind(raw, 8, e.record.method?.rawValue), db)
-        try RawColumn.check(sqlite3_bind_int64(raw, 9, e.hasFile ? 1 : 0), db)
-        try RawColumn.check(sqlite3_bind_int64(raw, 10, Int64(e.words)), db)
-        try RawColumn.check(RawColumn.bind(raw, 11, e.keys), db)
-        try RawColumn.check(RawColumn.bind(raw, 12, d.exactKeys), db)
-        try RawColumn.check(RawColumn.bind(raw, 13, d.sample), db)
-        try RawColumn.check(sqlite3_bind_int64(raw, 14, d.sampleIsWhole ? 1 : 0), db)
-        try RawColumn.check(RawColumn.bind(raw, 15, e.joins.isEmpty ? nil : e.joins.joined(separator: ",")), db)
-        try RawColumn.check(RawColumn.bind(raw, 16, e.sourceName), db)
-        let rc = sqlite3_step(raw)
+        let rc = try row.bound(to: raw, db) {
+            try RawColumn.check(sqlite3_bind_double(raw, 3, e.firstSeen.timeIntervalSince1970), db)
+            try RawColumn.check(e.record.similarity.map { sqlite3_bind_double(raw, 7, $0) } ?? sqlite3_bind_null(raw, 7), db)
+            try RawColumn.check(sqlite3_bind_int64(raw, 9, e.hasFile ? 1 : 0), db)
+            try RawColumn.check(sqlite3_bind_int64(raw, 10, Int64(e.words)), db)
+            try RawColumn.check(sqlite3_bind_int64(raw, 14, d.sampleIsWhole ? 1 : 0), db)
+            return sqlite3_step(raw)
+        }
         guard rc == SQLITE_DONE else { throw RawColumn.error(db, rc) }
         return sqlite3_last_insert_rowid(db.sqliteConnection)
     }
@@ -101,36 +124,101 @@ final class SQLiteDedupSession: DedupSession {
             joins: (r["joins"] as String?)?.split(separator: ",").map(String.init) ?? [])
     }
 
+    /// The same from the current row of the `entries` query (its column order).
+    static func entry(_ raw: OpaquePointer) -> DedupEntry {
+        DedupEntry(
+            seq: sqlite3_column_int64(raw, 0), itemID: RawColumn.text(raw, 1) ?? "", feedID: RawColumn.text(raw, 2) ?? "",
+            firstSeen: Date(timeIntervalSince1970: sqlite3_column_double(raw, 3)),
+            record: DedupRecord(
+                status: RawColumn.text(raw, 4).flatMap(DedupRecord.Status.init(rawValue:)) ?? .original, cluster: RawColumn.text(raw, 5) ?? "",
+                duplicateOf: RawColumn.text(raw, 6),
+                similarity: sqlite3_column_type(raw, 7) == SQLITE_NULL ? nil : sqlite3_column_double(raw, 7),
+                method: RawColumn.text(raw, 8).flatMap(DedupRecord.Method.init(rawValue:))),
+            hasFile: sqlite3_column_int64(raw, 9) != 0, words: Int(sqlite3_column_int64(raw, 10)), keys: RawColumn.integers(raw, 11),
+            joins: RawColumn.text(raw, 12)?.split(separator: ",").map(String.init) ?? [])
+    }
+
     static func details(_ r: Row) -> DedupDetails {
         DedupDetails(exactKeys: Blob.unpack(r["exact_keys"]), sample: Blob.unpack(r["sample"]), sampleIsWhole: r["sample_whole"])
     }
 }
 
-/// Binding and reading the index's columns with SQLite's C calls, on statements
-/// GRDB prepared and caches (the hot path of every dedup decision).
-enum RawColumn {
-    /// SQLite copies the value before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+/// Text and blob values of one row in one buffer, bound as SQLITE_STATIC: SQLite
+/// reads them in place while the statement runs, and `bound` clears the bindings
+/// before the buffer can move or change.
+struct RowValues {
+    private var bytes: [UInt8] = []
+    private var spans: [(parameter: Int32, start: Int, count: Int, kind: Kind)] = []
+    private enum Kind { case text, blob, null }
 
-    static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: String?) -> Int32 {
-        guard var text else { return sqlite3_bind_null(statement, index) }
-        return text.withUTF8 { u in
-            guard let base = u.baseAddress, !u.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, transient) }
-            return base.withMemoryRebound(to: CChar.self, capacity: u.count) { sqlite3_bind_text(statement, index, $0, Int32(u.count), transient) }
-        }
+    mutating func clear() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
     }
 
-    /// Fixed-width integers as a little-endian blob (see `Blob`).
-    static func bind<T: FixedWidthInteger>(_ statement: OpaquePointer, _ index: Int32, _ values: [T]) -> Int32 {
-        #if _endian(little)
-            let little = values  // already little-endian: no copy
-        #else
-            let little = values.map(\.littleEndian)
-        #endif
-        return little.withUnsafeBytes { raw in
-            // An empty array still binds a zero-length blob, not NULL (as `Blob.pack` did).
-            sqlite3_bind_blob(statement, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
+    mutating func text(_ parameter: Int32, _ value: String?) {
+        guard var value else { return spans.append((parameter, 0, 0, .null)) }
+        let start = bytes.count
+        value.withUTF8 { bytes.append(contentsOf: $0) }
+        spans.append((parameter, start, bytes.count - start, .text))
+    }
+
+    /// `values` joined by commas; NULL when there are none.
+    mutating func list(_ parameter: Int32, _ values: [String]) {
+        guard !values.isEmpty else { return spans.append((parameter, 0, 0, .null)) }
+        let start = bytes.count
+        for (k, v) in values.enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: v.utf8)
         }
+        spans.append((parameter, start, bytes.count - start, .text))
+    }
+
+    /// Fixed-width integers as a little-endian blob (see `Blob`); an empty array is a
+    /// zero-length blob, not NULL.
+    mutating func blob<T: FixedWidthInteger>(_ parameter: Int32, _ values: [T]) {
+        let start = bytes.count
+        #if _endian(little)
+            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+            values.map(\.littleEndian).withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #endif
+        spans.append((parameter, start, bytes.count - start, .blob))
+    }
+
+    /// Binds the values to `statement`, runs `body` (the other binds and the step),
+    /// and clears every binding before the buffer is let go.
+    func bound(to statement: OpaquePointer, _ db: Database, _ body: () throws -> Int32) throws -> Int32 {
+        try bytes.withUnsafeBufferPointer { buffer in
+            defer { sqlite3_clear_bindings(statement) }
+            // A zero-length value still needs a pointer that is not NULL.
+            let base = buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            for s in spans {
+                let rc: Int32
+                switch s.kind {
+                case .null:
+                    rc = sqlite3_bind_null(statement, s.parameter)
+                case .text:
+                    rc = (base + s.start).withMemoryRebound(to: CChar.self, capacity: max(s.count, 1)) {
+                        sqlite3_bind_text(statement, s.parameter, $0, Int32(s.count), nil)  // SQLITE_STATIC
+                    }
+                case .blob:
+                    rc = sqlite3_bind_blob(statement, s.parameter, base + s.start, Int32(s.count), nil)  // SQLITE_STATIC
+                }
+                try RawColumn.check(rc, db)
+            }
+            return try body()
+        }
+    }
+}
+
+/// Reading the index's columns with SQLite's C calls, on statements GRDB
+/// prepared and caches (the hot path of every dedup decision).
+enum RawColumn {
+    /// A text column; nil for NULL.
+    static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(statement, column) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, column))), as: UTF8.self)
     }
 
     /// A blob column of little-endian integers; empty for NULL.
