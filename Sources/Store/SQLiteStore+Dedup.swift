@@ -20,8 +20,8 @@ final class SQLiteDedupSession: DedupSession {
     }
 
     func entries(after seq: Int64, since: Date, limit: Int) throws -> [DedupEntry] {
-        // `+first_seen`: walk the rowid range after `seq`; through the first_seen index
-        // SQLite would visit every entry of the window on each round.
+        // The rowid range after `seq` (`+first_seen` keeps it so, should an index on
+        // first_seen come back: through it SQLite would visit every entry of the window).
         // Every round asks, and the answer is usually nothing: bound and stepped with
         // SQLite's own calls, as GRDB's arguments and row cursor cost more than the query.
         if entriesStatement == nil {
@@ -280,7 +280,19 @@ extension SQLiteStore {
 
     public func pruneDedup(before: Date) throws(StoreError) -> Int {
         try write("prune dedup index") { db in
-            try db.execute(sql: "DELETE FROM dedup_entry WHERE first_seen < ?", arguments: [before.timeIntervalSince1970])
+            // Entries are appended as they are first seen, so the expired ones come first
+            // in seq order: the first entry still inside the window is found by walking
+            // from the oldest (reading only what is then deleted; there is no index on
+            // first_seen, see migration v7), and everything before it goes. An entry
+            // stamped more than a day ahead of now (a clock set wrong) does not count as
+            // inside the window, or it would stop pruning until that date. The newest
+            // entry always stays: a new one then takes its seq + 1, never a seq used before.
+            let ahead = max(Date(), before).addingTimeInterval(86400)
+            guard let newest = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM dedup_entry") else { return 0 }
+            let firstKept = try Int64.fetchOne(
+                db, sql: "SELECT seq FROM dedup_entry WHERE first_seen >= ? AND first_seen <= ? ORDER BY seq LIMIT 1",
+                arguments: [before.timeIntervalSince1970, ahead.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM dedup_entry WHERE seq < ?", arguments: [min(firstKept ?? newest, newest)])
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM feed_paragraph WHERE last_seen < ?", arguments: [before.timeIntervalSince1970])
             return removed

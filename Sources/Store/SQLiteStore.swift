@@ -200,6 +200,44 @@ public final class SQLiteStore: Store {
             // `dedup explain` naming a dropped copy, which scans instead (newest first).
             try db.execute(sql: "DROP INDEX IF EXISTS dedup_entry_item")
         }
+        m.registerMigration("v7-dedup-entry-plain-rowid") { db in
+            // Every dedup round inserts its entries one by one. Each insert into an
+            // AUTOINCREMENT table read and rewrote its sqlite_sequence row, and each also
+            // went into the first_seen index: together about two thirds of an insert's
+            // instructions, and two of the ten pages a round of 20 commits. A seq is still
+            // never reused: SQLite gives a new row max(seq) + 1, and pruning always keeps
+            // the newest entry. Pruning walks the oldest entries in seq order instead of
+            // the index (see `pruneDedup`). Copying the table is a one-time cost of this
+            // upgrade: about 20 s at a million entries here.
+            try db.execute(sql: """
+                CREATE TABLE dedup_entry_v7 (
+                    seq INTEGER PRIMARY KEY,
+                    item_id TEXT NOT NULL,
+                    feed_id TEXT NOT NULL,
+                    first_seen REAL NOT NULL,
+                    status TEXT NOT NULL,
+                    cluster TEXT NOT NULL,
+                    duplicate_of TEXT,
+                    similarity REAL,
+                    method TEXT,
+                    has_file INTEGER NOT NULL,
+                    words INTEGER NOT NULL,
+                    keys BLOB NOT NULL,
+                    exact_keys BLOB NOT NULL,
+                    sample BLOB NOT NULL,
+                    sample_whole INTEGER NOT NULL,
+                    joins TEXT,
+                    source_name TEXT
+                );
+                INSERT INTO dedup_entry_v7 (seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
+                    words, keys, exact_keys, sample, sample_whole, joins, source_name)
+                SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file,
+                    words, keys, exact_keys, sample, sample_whole, joins, source_name
+                FROM dedup_entry ORDER BY seq;
+                DROP TABLE dedup_entry;
+                ALTER TABLE dedup_entry_v7 RENAME TO dedup_entry;
+                """)
+        }
         return m
     }()
 

@@ -4,7 +4,7 @@ import GRDB
 @testable import Store
 import Testing
 
-/// The SQLite store's dedup index rows.
+/// The SQLite store's dedup index rows: their seqs, pruning, and the v7 upgrade.
 @Suite struct DedupIndexTests {
     static let t0 = Date(timeIntervalSince1970: 1_700_000_000)
 
@@ -75,5 +75,62 @@ import Testing
         }
         #expect(emptyKeys == [])
         #expect(emptyDetails == empty.1)
+    }
+
+    @Test func pruningKeepsTheNewestEntrySoThatNoSeqComesBack() throws {
+        let folder = try Folder()
+        let store = try SQLiteStore(path: folder.db)
+        let seqs = try Self.insert(store, (1...4).map { Self.entry($0, at: Self.t0 + Double($0)) })
+        // All four have left the window; the newest stays.
+        #expect(try store.pruneDedup(before: Self.t0 + 100) == 3)
+        #expect(try Self.seqs(store) == [seqs[3]])
+        #expect(try Self.insert(store, [Self.entry(5, at: Self.t0 + 200)]) == [seqs[3] + 1])
+        // A later prune then lets it go.
+        #expect(try store.pruneDedup(before: Self.t0 + 150) == 1)
+        #expect(try Self.seqs(store) == [seqs[3] + 1])
+    }
+
+    @Test func anEntryStampedInTheFutureDoesNotStopPruning() throws {
+        let folder = try Folder()
+        let store = try SQLiteStore(path: folder.db)
+        let tenYears = 10 * 365 * 86400.0
+        let seqs = try Self.insert(
+            store,
+            [
+                Self.entry(1, at: Self.t0), Self.entry(2, at: Date().addingTimeInterval(tenYears)),  // a clock set wrong
+                Self.entry(3, at: Self.t0 + 10), Self.entry(4, at: Self.t0 + 5000), Self.entry(5, at: Self.t0 + 6000),
+            ])
+        #expect(try store.pruneDedup(before: Self.t0 + 4000) == 3)
+        #expect(try Self.seqs(store) == Array(seqs[3...]))
+    }
+
+    @Test func theV7UpgradeKeepsEveryEntryAndItsSeq() throws {
+        let folder = try Folder()
+        // A store as the previous release left it: migrated up to v6, with entries.
+        let old = try DatabaseQueue(path: folder.db)
+        try SQLiteStore.migrator.migrate(old, upTo: "v6-dedup-entry-without-item-index")
+        try old.write { db in
+            for (seq, n) in [(5, 1), (9, 2)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO dedup_entry (seq, item_id, feed_id, first_seen, status, cluster, has_file, words, keys, exact_keys, sample,
+                            sample_whole, joins, source_name)
+                        VALUES (?, ?, 'f', ?, 'original', ?, 1, 100, x'0700000000000000', x'', x'01000000', 1, NULL, 'Racurs')
+                        """, arguments: [seq, "item\(n)", Self.t0.timeIntervalSince1970 + Double(n), "item\(n)"])
+            }
+        }
+        try old.close()
+
+        let store = try SQLiteStore(path: folder.db)
+        #expect(try Self.seqs(store) == [5, 9])
+        let schema = try store.database.read {
+            try String.fetchOne($0, sql: "SELECT sql FROM sqlite_schema WHERE name = 'dedup_entry'")
+        }
+        #expect(schema?.contains("AUTOINCREMENT") == false)
+        #expect(try store.database.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_schema WHERE tbl_name = 'dedup_entry' AND type = 'index'") } == 0)
+        let sources = try store.database.read { try String.fetchAll($0, sql: "SELECT source_name FROM dedup_entry ORDER BY seq") }
+        #expect(sources == ["Racurs", "Racurs"])
+        #expect(try Self.insert(store, [Self.entry(3, at: Self.t0 + 3)]) == [10])
+        #expect(try store.database.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
     }
 }
