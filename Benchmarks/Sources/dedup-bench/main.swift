@@ -266,6 +266,7 @@ var turnRates: [(one: Double, piped: Double)] = []
 /// The second half: fingerprints of round k+1 made on another thread while round k is decided.
 func pipelined(_ texts: [String], range: Range<Int>, round: Int, idOffset: Int) throws -> (copies: Int, seconds: Double) {
     let starts = Array(stride(from: range.lowerBound, to: range.upperBound, by: round))
+    guard !starts.isEmpty else { return (0, 0) }  // --measure 0: only the fill was asked for
     let names = range.map { (item: id(idOffset + $0), feed: "feed\($0 % 2000)") }  // not measured, as above
     @Sendable func candidates(_ k: Int) -> [DedupCandidate] {
         (starts[k]..<min(starts[k] + round, range.upperBound)).map { n in
