@@ -40,7 +40,7 @@ public struct SHA256: Sendable {
     private mutating func appendPending(_ bytes: UnsafeBufferPointer<UInt8>) {
         let at = pendingCount
         withUnsafeMutableBytes(of: &pending) { p in
-            for (k, b) in bytes.enumerated() { p[at + k] = b }
+            UnsafeMutableRawBufferPointer(rebasing: p[at..<(at + bytes.count)]).copyMemory(from: UnsafeRawBufferPointer(bytes))
         }
         pendingCount += bytes.count
     }
@@ -144,12 +144,15 @@ public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+        // Written straight into the string's storage: one allocation, not two.
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var i = 0
+            for b in bytes {
+                out[i] = digits[Int(b >> 4)]
+                out[i + 1] = digits[Int(b & 0xF)]
+                i += 2
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
