@@ -26,10 +26,7 @@ final class SQLiteDedupSession: DedupSession {
         // SQLite's own calls, as GRDB's arguments and row cursor cost more than the query.
         if entriesStatement == nil {
             entriesStatement = try db.cachedStatement(
-                sql: """
-                    SELECT seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins
-                    FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?
-                    """)
+                sql: "SELECT \(Self.entryColumns) FROM dedup_entry WHERE seq > ? AND +first_seen >= ? ORDER BY seq LIMIT ?")
         }
         let raw = entriesStatement!.sqliteStatement
         sqlite3_reset(raw)
@@ -114,17 +111,10 @@ final class SQLiteDedupSession: DedupSession {
         return sqlite3_last_insert_rowid(db.sqliteConnection)
     }
 
-    static func entry(_ r: Row) -> DedupEntry {
-        DedupEntry(
-            seq: r["seq"], itemID: r["item_id"], feedID: r["feed_id"], firstSeen: Date(timeIntervalSince1970: r["first_seen"]),
-            record: DedupRecord(
-                status: DedupRecord.Status(rawValue: r["status"]) ?? .original, cluster: r["cluster"], duplicateOf: r["duplicate_of"],
-                similarity: r["similarity"], method: (r["method"] as String?).flatMap(DedupRecord.Method.init(rawValue:))),
-            hasFile: r["has_file"], words: r["words"], keys: Blob.unpack(r["keys"]),
-            joins: (r["joins"] as String?)?.split(separator: ",").map(String.init) ?? [])
-    }
+    /// The columns `entry` reads, in its order.
+    static let entryColumns = "seq, item_id, feed_id, first_seen, status, cluster, duplicate_of, similarity, method, has_file, words, keys, joins"
 
-    /// The same from the current row of the `entries` query (its column order).
+    /// An entry from the current row of a query that selects `entryColumns` first.
     static func entry(_ raw: OpaquePointer) -> DedupEntry {
         DedupEntry(
             seq: sqlite3_column_int64(raw, 0), itemID: RawColumn.text(raw, 1) ?? "", feedID: RawColumn.text(raw, 2) ?? "",
@@ -136,10 +126,6 @@ final class SQLiteDedupSession: DedupSession {
                 method: RawColumn.text(raw, 8).flatMap(DedupRecord.Method.init(rawValue:))),
             hasFile: sqlite3_column_int64(raw, 9) != 0, words: Int(sqlite3_column_int64(raw, 10)), keys: RawColumn.integers(raw, 11),
             joins: RawColumn.text(raw, 12)?.split(separator: ",").map(String.init) ?? [])
-    }
-
-    static func details(_ r: Row) -> DedupDetails {
-        DedupDetails(exactKeys: Blob.unpack(r["exact_keys"]), sample: Blob.unpack(r["sample"]), sampleIsWhole: r["sample_whole"])
     }
 }
 
@@ -338,9 +324,20 @@ extension SQLiteStore {
     /// pass (about half a second at a million entries). Only `dedup explain` asks.
     public func dedupEntry(itemID: String) throws(StoreError) -> (DedupEntry, DedupDetails)? {
         try read("read dedup entry") { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM dedup_entry WHERE item_id = ? ORDER BY seq DESC LIMIT 1", arguments: [itemID]).map {
-                (SQLiteDedupSession.entry($0), SQLiteDedupSession.details($0))
-            }
+            let statement = try db.makeStatement(
+                sql: """
+                    SELECT \(SQLiteDedupSession.entryColumns), exact_keys, sample, sample_whole
+                    FROM dedup_entry WHERE item_id = ? ORDER BY seq DESC LIMIT 1
+                    """)
+            try statement.setArguments([itemID])
+            let raw = statement.sqliteStatement
+            let rc = sqlite3_step(raw)
+            if rc == SQLITE_DONE { return nil }
+            guard rc == SQLITE_ROW else { throw RawColumn.error(db, rc) }
+            return (
+                SQLiteDedupSession.entry(raw),
+                DedupDetails(exactKeys: RawColumn.integers(raw, 13), sample: RawColumn.integers(raw, 14), sampleIsWhole: sqlite3_column_int64(raw, 15) != 0)
+            )
         }
     }
 
