@@ -226,30 +226,6 @@ enum RawColumn {
     }
 }
 
-/// Fixed-width integers as little-endian bytes, the index's compact columns.
-enum Blob {
-    static func pack<T: FixedWidthInteger>(_ values: [T]) -> Data {
-        // One copy of the whole array (an append per value was a tenth of a decision's time).
-        let little = values.map(\.littleEndian)
-        return little.withUnsafeBytes { Data($0) }
-    }
-
-    static func unpack<T: FixedWidthInteger>(_ data: Data?) -> [T] {
-        guard let data else { return [] }
-        let size = MemoryLayout<T>.size
-        var out: [T] = []
-        out.reserveCapacity(data.count / size)
-        data.withUnsafeBytes { raw in
-            var i = 0
-            while i + size <= raw.count {
-                out.append(T(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: T.self)))
-                i += size
-            }
-        }
-        return out
-    }
-}
-
 extension SQLiteStore {
     public func knownParagraphs(feedID: String, hashes: [Int64]) throws(StoreError) -> Set<Int64> {
         guard !hashes.isEmpty else { return [] }

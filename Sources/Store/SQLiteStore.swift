@@ -205,12 +205,12 @@ public final class SQLiteStore: Store {
             // AUTOINCREMENT table read and rewrote its sqlite_sequence row, and each also
             // went into the first_seen index: together about two thirds of an insert's
             // instructions, and a round of 20 committed 10.4 pages where it now commits
-            // 7.2 (at a million entries). A seq is still
-            // never reused: SQLite gives a new row max(seq) + 1, and pruning always keeps
-            // the newest entry. Pruning walks the oldest entries in seq order instead of
-            // the index (see `pruneDedup`). Copying the table is a one-time cost of this
-            // upgrade: 23 s at a million entries here, and the old table's pages stay in
-            // the file as free pages, which later writes reuse.
+            // 7.2 (at a million entries). A seq is still never reused: SQLite gives a new
+            // row max(seq) + 1, and pruning always keeps the newest entry. Pruning walks
+            // the oldest entries in seq order instead of the index (see `pruneDedup`).
+            // The table is copied once, as the previous release's schema is written
+            // above and never edited: 23 s at a million entries here, and the old
+            // table's pages stay in the file as free pages, which later writes reuse.
             try db.execute(sql: """
                 CREATE TABLE dedup_entry_v7 (
                     seq INTEGER PRIMARY KEY,
