@@ -131,14 +131,17 @@ struct FeedBuilder {
         }
         if let lang = attributes.xml("lang"), !lang.isEmpty { frame.language = lang }
 
-        if var c = capture {
-            // Inside a captured value: child elements are markup.
-            c.text.bytes.append(0x3C)
-            c.text.bytes.append(contentsOf: name.localBytes)
-            attributes.serialize(into: &c.text.bytes)
-            c.text.bytes.append(0x3E)
-            if c.text.mode == .text { c.text.mode = .html }
-            capture = c
+        if capture != nil {
+            // Inside a captured value: child elements are markup. Appended in place:
+            // a copy of the capture (`if var c = capture`) made every child element
+            // copy all the markup so far, quadratic in the element's size.
+            if capture!.text.bytes.count + name.localBytes.count + 2 <= maxFieldBytes {
+                capture!.text.bytes.append(0x3C)
+                capture!.text.bytes.append(contentsOf: name.localBytes)
+                attributes.serialize(into: &capture!.text.bytes)
+                capture!.text.bytes.append(0x3E)
+            }
+            if capture!.text.mode == .text { capture!.text.mode = .html }
             stack.append(frame)
             return
         }
@@ -200,14 +203,16 @@ struct FeedBuilder {
 
     mutating func end(_ name: XMLElementName) {
         guard let frame = stack.popLast() else { return }
-        if var c = capture {
-            if stack.count > c.depth {
-                c.text.bytes.append(literal: "</")
-                c.text.bytes.append(contentsOf: name.localBytes)
-                c.text.bytes.append(0x3E)
-                capture = c
+        if capture != nil {
+            if stack.count > capture!.depth {
+                if capture!.text.bytes.count + name.localBytes.count + 3 <= maxFieldBytes {
+                    capture!.text.bytes.append(literal: "</")
+                    capture!.text.bytes.append(contentsOf: name.localBytes)
+                    capture!.text.bytes.append(0x3E)
+                }
                 return
             }
+            let c = capture!
             capture = nil
             finishCapture(c)
         }
