@@ -169,7 +169,9 @@ final class XMLStreamParser {
 
     /// The last names classified, by their (interned) local-name pointer: a hit
     /// costs a few loads, where the dictionary below hashes the pair.
-    private var recentNames = [RecentName](repeating: RecentName(), count: 64)
+    /// Not checked for exclusive access at run time: only `classify` touches it, from
+    /// one SAX callback at a time (the check cost more than the lookup).
+    @exclusivity(unchecked) private var recentNames = [RecentName](repeating: RecentName(), count: 64)
 
     private struct RecentName {
         var local: UnsafeRawPointer?
