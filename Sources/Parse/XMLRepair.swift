@@ -41,8 +41,13 @@ struct XMLRepair {
     private var expansionBudget = 1 << 20
     private(set) var problems: [String] = []
 
-    /// Deepest element nesting tracked; libxml2 itself stops at 256.
-    private static let maxDepth = 512
+    /// Deepest element nesting passed on. libxml2 stops the whole document past 256
+    /// levels (everything after was lost), so start tags deeper than this are
+    /// dropped, with their attributes; their text stays in the enclosing element.
+    static let maxDepth = 250
+    /// Inside a start tag that is dropped for its depth.
+    private var droppingTag = false
+    private var notedDepthLimit = false
 
     /// Attributes (and namespace declarations) kept per start tag.
     static let maxAttributes = 256
@@ -92,19 +97,22 @@ struct XMLRepair {
                 i += used
             case .startTag(let quote):
                 let c = b[i]
-                if droppingAttributes {
+                if droppingAttributes || droppingTag {
                     // Past the attribute limit: nothing more of this tag goes out but its end.
+                    // Past the depth limit: nothing of it at all.
                     i += 1
                     if quote != 0 {
                         if c == quote { state = .startTag(quote: 0) }
                     } else if c == 0x22 || c == 0x27 {
                         state = .startTag(quote: c)
                     } else if c == 0x3E {
-                        if lastTagByte == 0x2F { out.append(0x2F) }
-                        out.append(0x3E)
+                        if !droppingTag {
+                            if lastTagByte == 0x2F { out.append(0x2F) }
+                            out.append(0x3E)
+                        }
                         endStartTag(selfClosing: lastTagByte == 0x2F)
                     } else if c == 0x3C {
-                        out.append(0x3E)
+                        if !droppingTag { out.append(0x3E) }
                         endStartTag(selfClosing: false)
                         i -= 1  // the '<' opens the next markup
                     } else if c != 0x20 && c != 0x09 && c != 0x0A && c != 0x0D {
@@ -255,13 +263,21 @@ struct XMLRepair {
             return j + 1 - i
         }
         if isNameStart(c) {
-            out.append(0x3C)
             state = .startTag(quote: 0)
             attributes = 0
             droppingAttributes = false
+            lastTagByte = 0
+            if open.count >= Self.maxDepth {
+                droppingTag = true
+                if !notedDepthLimit {
+                    notedDepthLimit = true
+                    problems.append("elements nested more than \(Self.maxDepth) deep: their tags were dropped, their text kept")
+                }
+                return 1
+            }
+            out.append(0x3C)
             tagName.removeAll(keepingCapacity: true)
             collectingName = true
-            lastTagByte = 0
             return 1
         }
         out.append(literal: "&lt;")
@@ -273,7 +289,11 @@ struct XMLRepair {
         collectingName = false
         attributes = 0
         droppingAttributes = false
-        if !selfClosing && !tagName.isEmpty && open.count < XMLRepair.maxDepth { open.push(tagName) }
+        if droppingTag {
+            droppingTag = false
+        } else if !selfClosing && !tagName.isEmpty {
+            open.push(tagName)
+        }
     }
 
     private static func writeEndTag(_ name: UnsafeBufferPointer<UInt8>, _ out: inout ByteSink) {
@@ -286,8 +306,10 @@ struct XMLRepair {
     private mutating func closeEverything(into out: inout ByteSink) {
         switch state {
         case .startTag(let quote):
-            if quote != 0 { out.append(quote) }
-            out.append(0x3E)
+            if !droppingTag {
+                if quote != 0 { out.append(quote) }
+                out.append(0x3E)
+            }
             endStartTag(selfClosing: false)
         case .comment: out.append(literal: "-->")
         case .cdata: out.append(literal: "]]>")

@@ -136,11 +136,20 @@ import Testing
         #expect(p.problems.contains { $0.contains("entity expansion limit") })
     }
 
-    @Test func deepNestingDoesNotCrash() throws {
-        let depth = 100_000
-        let doc = rss("<item><title>deep</title><description>" + String(repeating: "<x>", count: depth) + "</description></item>")
+    /// Nesting past libxml2's limit (256) stopped the whole document there: the item
+    /// and every later one were lost. Tags past the repair's depth are dropped now,
+    /// their text kept.
+    @Test(arguments: [300, 100_000])
+    func deepNestingKeepsTheItemAndLaterOnes(depth: Int) throws {
+        let doc = rss(
+            "<item><title>deep</title><description>" + String(repeating: "<x a=\"1\">y", count: depth) + "</description></item>"
+                + "<item><title>nested</title>" + String(repeating: "<z>", count: depth) + "</item>"
+                + "<item><title>after</title></item>")
         let p = try parse(doc)
-        #expect(p.feed.format == .rss20)
+        #expect(p.items.map(\.title) == ["deep", "nested", "after"])
+        let textKept = p.items.first?.contentText == String(repeating: "y", count: depth)
+        #expect(textKept)
+        #expect(p.problems.contains { $0.contains("nested more than \(XMLRepair.maxDepth) deep") })
     }
 
     @Test func hugeFieldsAreCapped() throws {
