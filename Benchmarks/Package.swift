@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // Benchmarks, kept out of the main package so that CI's build never compiles them.
 // Run: swift run -c release --package-path Benchmarks parse-bench
+//      swift run -c release --package-path Benchmarks parse-hostile   (hostile shapes at 1 and 4 MiB: linear?)
 //      Benchmarks/run-fetch-bench   (installs and starts nginx on loopback, compares with curl)
 //      Benchmarks/run-dedup-bench   (1,000,000-item dedup index; datasketch in a venv beside it)
 //      Benchmarks/run-store-bench   (job claims/s, SQLite and a throwaway PostgreSQL, 1-8 workers)
@@ -21,6 +22,9 @@ let package = Package(
         .executableTarget(
             name: "store-bench",
             dependencies: [.product(name: "Store", package: "feedspool")]),
+        .executableTarget(
+            name: "parse-hostile",
+            dependencies: [.product(name: "Parse", package: "feedspool")]),
         .executableTarget(
             name: "parse-bench",
             dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),
