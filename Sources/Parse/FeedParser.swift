@@ -115,11 +115,10 @@ public final class FeedParser {
         case .undecided:
             throw .notAFeed(reason: "the document is empty")
         case .json:
-            let (info, drafts) = try JSONFeedReader.read(held, baseURL: options.baseURL)
-            let kept = drafts.prefix(max(0, options.maxItems))
-            let (items, boilerplate) = ItemAssembler.complete(kept.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
-            let problems = drafts.count > kept.count ? [Self.droppedNote(drafts.count - kept.count, kept: kept.count)] : []
-            return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: drafts.count - kept.count)
+            let (info, drafts, dropped) = try JSONFeedReader.read(held, baseURL: options.baseURL, maxItems: options.maxItems)
+            let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
+            let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
+            return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):
             normalizer.finish(into: &normalized)
             flush(sax)

@@ -15,8 +15,36 @@ enum JSONFeedReader {
         var language: String?
         var author: Person?
         var authors: [Person]?
-        var items: [Entry]?
+        var items: Entries?
     }
+
+    /// The first `maxItems` entries (the decoder's `userInfo`), decoded; the rest
+    /// only counted. Decoding every entry of a 63 MB feed of 1.6 million tiny
+    /// items took 14 s and 1.2 GB, to keep 10,000 of them.
+    private struct Entries: Decodable {
+        var kept: [Entry] = []
+        var dropped = 0
+
+        /// Any JSON value, read past without storing anything.
+        private struct Skipped: Decodable {
+            init(from decoder: Decoder) throws {}
+        }
+
+        init(from decoder: Decoder) throws {
+            let limit = decoder.userInfo[JSONFeedReader.maxItemsKey] as? Int ?? Int.max
+            var list = try decoder.unkeyedContainer()
+            while !list.isAtEnd {
+                if kept.count < limit {
+                    kept.append(try list.decode(Entry.self))
+                } else {
+                    _ = try list.decode(Skipped.self)
+                    dropped += 1
+                }
+            }
+        }
+    }
+
+    private static let maxItemsKey = CodingUserInfoKey(rawValue: "maxItems")!
 
     private struct Person: Decodable {
         var name: String?
@@ -72,12 +100,17 @@ enum JSONFeedReader {
         }
     }
 
-    /// Items as raw drafts for `FeedParser` to finish; `.notAFeed` saying why when
-    /// `data` is not a JSON Feed (not JSON at all, nested too deep, no 1.x version).
-    static func read(_ data: [UInt8], baseURL: URL?) throws(ParseError) -> (FeedInfo, [FeedBuilder.Draft]) {
+    /// The first `maxItems` items as raw drafts for `FeedParser` to finish, and how
+    /// many more there were; `.notAFeed` saying why when `data` is not a JSON Feed
+    /// (not JSON at all, nested too deep, no 1.x version).
+    static func read(_ data: [UInt8], baseURL: URL?, maxItems: Int) throws(ParseError)
+        -> (feed: FeedInfo, drafts: [FeedBuilder.Draft], dropped: Int)
+    {
         let doc: Document
         do {
-            doc = try JSONDecoder().decode(Document.self, from: Data(data))
+            let decoder = JSONDecoder()
+            decoder.userInfo[maxItemsKey] = max(0, maxItems)
+            doc = try decoder.decode(Document.self, from: Data(data))
         } catch DecodingError.dataCorrupted {
             throw .notAFeed(reason: "JSON that cannot be read: \(Self.syntaxProblem(in: data))")
         } catch {
@@ -93,7 +126,7 @@ enum JSONFeedReader {
             description: doc.description, language: doc.language, updated: nil, authors: people,
             image: resolve(doc.icon ?? doc.favicon), generator: nil)
         var drafts: [FeedBuilder.Draft] = []
-        for e in doc.items ?? [] {
+        for e in doc.items?.kept ?? [] {
             var d = FeedBuilder.Draft()
             d.base = baseURL
             d.guid = e.id?.value
@@ -116,6 +149,6 @@ enum JSONFeedReader {
             }
             drafts.append(d)
         }
-        return (info, drafts)
+        return (info, drafts, doc.items?.dropped ?? 0)
     }
 }
