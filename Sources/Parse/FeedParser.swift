@@ -115,7 +115,10 @@ public final class FeedParser {
         case .undecided:
             throw .notAFeed(reason: "the document is empty")
         case .json:
-            let (info, drafts, dropped) = try JSONFeedReader.read(held, baseURL: options.baseURL, maxItems: options.maxItems)
+            // One copy of the document at a time: the held bytes go once the decoder has its own.
+            let document = Data(held)
+            held = []
+            let (info, drafts, dropped) = try JSONFeedReader.read(document, baseURL: options.baseURL, maxItems: options.maxItems)
             let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)

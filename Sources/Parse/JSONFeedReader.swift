@@ -90,9 +90,9 @@ enum JSONFeedReader {
     /// What is wrong with JSON that does not parse, in JSONSerialization's words
     /// ("Too many nested arrays or dictionaries around character 531."): the decoder
     /// only says that it is not valid JSON.
-    private static func syntaxProblem(in data: [UInt8]) -> String {
+    private static func syntaxProblem(in data: Data) -> String {
         do {
-            _ = try JSONSerialization.jsonObject(with: Data(data), options: [.fragmentsAllowed])
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
             return "the data is not valid JSON"
         } catch {
             let e = error as NSError
@@ -103,14 +103,14 @@ enum JSONFeedReader {
     /// The first `maxItems` items as raw drafts for `FeedParser` to finish, and how
     /// many more there were; `.notAFeed` saying why when `data` is not a JSON Feed
     /// (not JSON at all, nested too deep, no 1.x version).
-    static func read(_ data: [UInt8], baseURL: URL?, maxItems: Int) throws(ParseError)
+    static func read(_ data: Data, baseURL: URL?, maxItems: Int) throws(ParseError)
         -> (feed: FeedInfo, drafts: [FeedBuilder.Draft], dropped: Int)
     {
         let doc: Document
         do {
             let decoder = JSONDecoder()
             decoder.userInfo[maxItemsKey] = max(0, maxItems)
-            doc = try decoder.decode(Document.self, from: Data(data))
+            doc = try decoder.decode(Document.self, from: data)
         } catch DecodingError.dataCorrupted {
             throw .notAFeed(reason: "JSON that cannot be read: \(Self.syntaxProblem(in: data))")
         } catch {
