@@ -61,6 +61,14 @@ let shapes: [Shape] = [
     Shape(name: "nuls") { description(repeated("\u{0}", toFill: $0)) },
     Shape(name: "carriage-returns") { description(repeated("\r", toFill: $0)) },
     Shape(name: "cdata-ends") { description(repeated("]]>", toFill: $0)) },
+    Shape(name: "json-items") {
+        #"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":["#
+            + String(repeated(#"{"id":"i","content_text":"x"},"#, toFill: $0).dropLast()) + "]}"
+    },
+    Shape(name: "json-tags") {
+        #"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"i","tags":["#
+            + String(repeated(#""tag","#, toFill: $0).dropLast()) + "]}]}"
+    },
     Shape(name: "entity-declarations") {
         "<!DOCTYPE rss [" + repeated("<!ENTITY e \"x\">", toFill: $0) + "]><rss><channel><item><title>&e;</title></item></channel></rss>"
     },
