@@ -61,6 +61,12 @@ let shapes: [Shape] = [
     Shape(name: "nuls") { description(repeated("\u{0}", toFill: $0)) },
     Shape(name: "carriage-returns") { description(repeated("\r", toFill: $0)) },
     Shape(name: "cdata-ends") { description(repeated("]]>", toFill: $0)) },
+    Shape(name: "braces-paragraph") { description(repeated("a{b} c ", toFill: $0)) },
+    Shape(name: "css-paragraph") { description(repeated(".x_1 { width: 1px; } ", toFill: $0)) },
+    Shape(name: "css-paragraphs") { description(repeated(".x_1 { width: 1px; }&lt;p&gt;", toFill: $0)) },
+    Shape(name: "source-lines") { description(repeated("Source: Racurs&lt;p&gt;", toFill: $0)) },
+    Shape(name: "long-source-line") { description("Source: " + repeated("Racurs ", toFill: $0)) },
+    Shape(name: "non-ascii-text") { description(repeated("\u{201C}Привет\u{00A0}мир\u{201D} ", toFill: $0)) },
     Shape(name: "json-items") {
         #"{"version":"https://jsonfeed.org/version/1.1","title":"t","items":["#
             + String(repeated(#"{"id":"i","content_text":"x"},"#, toFill: $0).dropLast()) + "]}"
