@@ -1,6 +1,9 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), used for everything feedspool stores or names: item ids
 /// and content keys must be the same on every machine and in every process, which
-/// Swift's per-process-seeded `Hasher` is not.
+/// Swift's per-process-seeded `Hasher` is not. On CPUs with the x86 SHA extensions
+/// the compression runs there (CSHA256); everywhere else in the Swift below.
 public struct SHA256: Sendable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a,
@@ -11,7 +14,15 @@ public struct SHA256: Sendable {
     private var pendingCount = 0
     private var totalBytes: UInt64 = 0
 
-    public init() {}
+    /// Whether blocks go to the SHA extensions; false runs the portable rounds (tests
+    /// compare the two).
+    let accelerated: Bool
+
+    public init() { accelerated = Self.cpuHasSHAExtensions }
+
+    init(accelerated: Bool) { self.accelerated = accelerated && Self.cpuHasSHAExtensions }
+
+    static let cpuHasSHAExtensions = feedspool_sha256_accelerated() != 0
 
     public mutating func update<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
         let done: Void? = bytes.withContiguousStorageIfAvailable { update(buffer: $0) }
@@ -30,9 +41,10 @@ public struct SHA256: Sendable {
             guard pendingCount == 64 else { return }
             compressPending()
         }
-        while i + 64 <= buffer.count {
-            compress(UnsafeBufferPointer(rebasing: buffer[i..<(i + 64)]))
-            i += 64
+        let whole = (buffer.count - i) / 64
+        if whole > 0 {
+            compress(UnsafeBufferPointer(rebasing: buffer[i..<(i + 64 * whole)]))
+            i += 64 * whole
         }
         if i < buffer.count { appendPending(UnsafeBufferPointer(rebasing: buffer[i...])) }
     }
@@ -107,7 +119,22 @@ public struct SHA256: Sendable {
         0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
     ]
 
-    private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {
+    /// Compresses whole 64-byte blocks into the state.
+    private mutating func compress(_ blocks: UnsafeBufferPointer<UInt8>) {
+        if accelerated, let base = blocks.baseAddress {
+            withUnsafeMutableBytes(of: &state) { s in
+                feedspool_sha256_blocks(s.baseAddress!.assumingMemoryBound(to: UInt32.self), base, blocks.count / 64)
+            }
+            return
+        }
+        var at = 0
+        while at + 64 <= blocks.count {
+            compressPortably(UnsafeBufferPointer(rebasing: blocks[at..<(at + 64)]))
+            at += 64
+        }
+    }
+
+    private mutating func compressPortably(_ block: UnsafeBufferPointer<UInt8>) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for i in 0..<16 {
                 w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16
