@@ -2,15 +2,17 @@ import Parse
 
 /// One fuzz input: the first byte picks a chunk size, so chunk boundaries
 /// (split UTF-8 sequences, references, tags) are fuzzed too; the second picks
-/// an HTTP charset; the rest is the document.
+/// an HTTP charset and, in its high bits, a small item limit (or none), so that
+/// items past the limit are fuzzed too; the rest is the document.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 2 else { return 0 }
     let chunk = Int(data[0] % 64) + 1
     let charsets: [String?] = [nil, "utf-8", "windows-1251", "shift_jis", "utf-16", "iso-8859-1", "gb2312", "bogus"]
-    let charset = charsets[Int(data[1]) % charsets.count]
+    let charset = charsets[Int(data[1] & 7)]
+    let maxItems = data[1] >> 3 == 0 ? 10_000 : Int(data[1] >> 3) - 1  // 0...30
     let body = UnsafeBufferPointer(start: data + 2, count: size - 2)
-    let parser = FeedParser(options: ParseOptions(charset: charset, feedID: "fuzz", maxBytes: 1 << 20))
+    let parser = FeedParser(options: ParseOptions(charset: charset, feedID: "fuzz", maxBytes: 1 << 20, maxItems: maxItems))
     var i = 0
     while i < body.count {
         let end = min(body.count, i + (data[0] >= 128 ? body.count : chunk))
