@@ -32,8 +32,22 @@ public enum Paragraphs {
 
     /// Number of Unicode scalars in the bytes (what "characters" means for the length rules).
     @inline(__always) public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        // Every byte but a continuation byte (10xxxxxx) starts a scalar; eight bytes a step.
         var count = 0
-        for i in r where b[i] & 0xC0 != 0x80 { count += 1 }
+        var i = r.lowerBound
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= r.upperBound {
+                let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let continuations = x & ~(x << 1) & 0x8080_8080_8080_8080
+                count += 8 - continuations.nonzeroBitCount
+                i += 8
+            }
+        }
+        while i < r.upperBound {
+            if b[i] & 0xC0 != 0x80 { count += 1 }
+            i += 1
+        }
         return count
     }
 

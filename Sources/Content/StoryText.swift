@@ -71,7 +71,7 @@ public enum StoryText {
 
     static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
-        guard r.count < 200 || Paragraphs.scalarCount(b, r) < 200 else { return false }
+        guard !Paragraphs.hasAtLeast(200, charactersIn: b, r) else { return false }
         return startsLikeOneOf(junkFirstBytes, b, r)
             && (junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8))))
     }

@@ -153,6 +153,24 @@ import Testing
 }
 
 @Suite struct ParagraphsTests {
+    /// Scalars counted eight bytes a step agree with Swift's count for every range
+    /// of a text of one- to four-byte characters, and the length rules follow them.
+    @Test func scalarCountsMatchUnicodeScalarsOnEveryRange() {
+        let text = "aé€😀 Grüße, мир! 漢字 \u{1F3F3}\u{FE0F}\u{200D}\u{1F308} end"
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBufferPointer { b in
+            for start in 0...b.count {
+                for end in start...b.count {
+                    let expected = b[start..<end].reduce(0) { $0 + ($1 & 0xC0 != 0x80 ? 1 : 0) }
+                    #expect(Paragraphs.scalarCount(b, start..<end) == expected, "\(start)..<\(end)")
+                }
+            }
+            #expect(Paragraphs.scalarCount(b, 0..<b.count) == text.unicodeScalars.count)
+            #expect(Paragraphs.hasAtLeast(text.unicodeScalars.count, charactersIn: b, 0..<b.count))
+            #expect(!Paragraphs.hasAtLeast(text.unicodeScalars.count + 1, charactersIn: b, 0..<b.count))
+        }
+    }
+
     @Test func splitsOnBlankLinesAndTrimsEverySpace() {
         let text = "  First one.\n\nSecond\nline.\n\n\n\u{00A0}Third\u{2003}\n\n \n\nFourth.\u{3000}"
         #expect(Paragraphs.split(text) == ["First one.", "Second\nline.", "Third", "Fourth."])
