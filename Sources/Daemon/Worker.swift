@@ -254,10 +254,10 @@ public final class Worker: Sendable {
         var h = SHA256()
         for part in [item.title, item.url, item.summary, item.contentHTML] {
             h.update(part ?? "")
-            h.update([0])
+            h.update(byte: 0)
         }
         for e in item.enclosures { h.update(e.url) }
-        return Hex.encode(h.finalize().prefix(16))
+        return h.finalizeHex(bytes: 16)
     }
 
     private func commit(_ job: FetchJob, feed: FeedState, delivered: [String], result: JobResult) -> JobOutcome {

@@ -4,8 +4,8 @@ public enum ItemKey {
     public static func itemID(feedID: String, key: String) -> String {
         var h = SHA256()
         h.update(feedID)
-        h.update([0])
+        h.update(byte: 0)
         h.update(key)
-        return Hex.encode(h.finalize().prefix(16))
+        return h.finalizeHex(bytes: 16)
     }
 }

@@ -68,8 +68,54 @@ public struct SHA256: Sendable {
         s.withUTF8 { update(buffer: $0) }
     }
 
+    /// One byte (a separator), without an array for it.
+    public mutating func update(byte: UInt8) {
+        var b = byte
+        withUnsafeBytes(of: &b) { update(buffer: $0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
     /// The 32-byte digest. The hasher should not be used afterwards.
     public mutating func finalize() -> [UInt8] {
+        pad()
+        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            for k in 0..<32 { out[k] = digestByte(k) }
+            count = 32
+        }
+    }
+
+    /// Lowercase hex of the digest's first `bytes` bytes (all 32 by default), written
+    /// straight into the string. The hasher should not be used afterwards.
+    public mutating func finalizeHex(bytes: Int = 32) -> String {
+        precondition(bytes >= 0 && bytes <= 32)
+        pad()
+        return String(unsafeUninitializedCapacity: 2 * bytes) { out in
+            for k in 0..<bytes {
+                let b = digestByte(k)
+                out[2 * k] = Hex.digit(b >> 4)
+                out[2 * k + 1] = Hex.digit(b & 0xF)
+            }
+            return 2 * bytes
+        }
+    }
+
+    /// Byte `k` of the digest (the state words, big-endian).
+    @inline(__always) private func digestByte(_ k: Int) -> UInt8 {
+        let word: UInt32
+        switch k >> 2 {
+        case 0: word = state.0
+        case 1: word = state.1
+        case 2: word = state.2
+        case 3: word = state.3
+        case 4: word = state.4
+        case 5: word = state.5
+        case 6: word = state.6
+        default: word = state.7
+        }
+        return UInt8(truncatingIfNeeded: word >> UInt32(24 - 8 * (k & 3)))
+    }
+
+    /// The padding and the message length, compressed into the state.
+    private mutating func pad() {
         let bitLength = totalBytes &* 8
         var padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &padding) { p in
@@ -88,24 +134,13 @@ public struct SHA256: Sendable {
                 compressPending()
             }
         }
-        return [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-            func put(_ k: Int, _ word: UInt32) {
-                out[4 * k] = UInt8(truncatingIfNeeded: word >> 24)
-                out[4 * k + 1] = UInt8(truncatingIfNeeded: word >> 16)
-                out[4 * k + 2] = UInt8(truncatingIfNeeded: word >> 8)
-                out[4 * k + 3] = UInt8(truncatingIfNeeded: word)
-            }
-            put(0, state.0); put(1, state.1); put(2, state.2); put(3, state.3)
-            put(4, state.4); put(5, state.5); put(6, state.6); put(7, state.7)
-            count = 32
-        }
     }
 
     /// Lowercase hex of the digest of `string`'s UTF-8 bytes.
     public static func hex(_ string: String) -> String {
         var h = SHA256()
         h.update(string)
-        return Hex.encode(h.finalize())
+        return h.finalizeHex()
     }
 
     private static let k: [UInt32] = [
@@ -169,6 +204,9 @@ public struct SHA256: Sendable {
 
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
+
+    /// The lowercase hex digit of `v` (0...15).
+    @inline(__always) static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         // Written straight into the string's storage: one allocation, not two.

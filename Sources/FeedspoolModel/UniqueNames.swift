@@ -13,6 +13,9 @@ public struct UniqueNames: Sendable {
         self.taken = taken
     }
 
+    /// Room for `count` more names without growing the set on the way.
+    public mutating func reserveCapacity(_ count: Int) { taken.reserveCapacity(taken.count + count) }
+
     /// `base` if it is free, else `base`, the separator and the lowest free number
     /// after the last one `base` got (2 at first). The result is taken from then on.
     public mutating func claim(_ base: String) -> String {

@@ -105,13 +105,17 @@ enum ItemAssembler {
     /// guid for every item must not lose items). Items identical in all of these
     /// get `#2`, `#3`… by position, so nothing is lost and ids stay unique.
     private static func assignKeys(_ items: inout [Item], feedID: String) {
+        // Sized up front: grown on the way, each table rehashed its keys some ten times.
         var guidCount: [String: Int] = [:]
         var linkCount: [String: Int] = [:]
+        guidCount.reserveCapacity(items.count)
+        linkCount.reserveCapacity(items.count)
         for it in items {
             if let g = it.guid { guidCount[g, default: 0] += 1 }
             if let l = it.url { linkCount[l, default: 0] += 1 }
         }
         var keys = UniqueNames(separator: "#")
+        keys.reserveCapacity(items.count)
         for index in items.indices {
             assignKey(&items[index], guidCount: guidCount, linkCount: linkCount, keys: &keys, feedID: feedID)
         }
@@ -128,9 +132,9 @@ enum ItemAssembler {
             var h = SHA256()
             for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.summary, it.contentHTML] {
                 h.update(part ?? "")
-                h.update([0])
+                h.update(byte: 0)
             }
-            it.key = "hash:" + Hex.encode(h.finalize().prefix(16))
+            it.key = "hash:" + h.finalizeHex(bytes: 16)
         }
         it.key = keys.claim(it.key)
         it.id = ItemKey.itemID(feedID: feedID, key: it.key)

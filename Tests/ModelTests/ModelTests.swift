@@ -54,6 +54,21 @@ import Testing
         }
     }
 
+    /// The hex digest and its prefixes are the bytes' hex, and a separator byte
+    /// hashes like a one-byte array.
+    @Test func hexDigestsAndSeparatorBytes() {
+        var a = SHA256(), b = SHA256()
+        a.update("feed"); a.update(byte: 0); a.update("guid:1")
+        b.update("feed"); b.update([0]); b.update("guid:1")
+        let bytes = b.finalize()
+        #expect(a.finalizeHex(bytes: 16) == Hex.encode(bytes.prefix(16)))
+        for n in [0, 1, 31, 32] {
+            var h = SHA256()
+            h.update("abc")
+            #expect(h.finalizeHex(bytes: n) == String("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".prefix(2 * n)))
+        }
+    }
+
     @Test func incrementalUpdatesEqualOneShot() {
         var h = SHA256()
         for chunk in ["Gr", "ü", "ße", String(repeating: "x", count: 130)] { h.update(chunk) }
