@@ -115,10 +115,18 @@ public final class FeedParser {
         case .undecided:
             throw .notAFeed(reason: "the document is empty")
         case .json:
+            // Items past the limit are cut from the bytes when they can be (JSONItemsCut),
+            // so the decoder maps only what is kept; it counts any it still meets.
             // One copy of the document at a time: the held bytes go once the decoder has its own.
+            var cutDropped = 0
+            if let cut = JSONItemsCut.cut(held, keep: options.maxItems) {
+                held = cut.document
+                cutDropped = cut.dropped
+            }
             let document = Data(held)
             held = []
-            let (info, drafts, dropped) = try JSONFeedReader.read(document, baseURL: options.baseURL, maxItems: options.maxItems)
+            var (info, drafts, dropped) = try JSONFeedReader.read(document, baseURL: options.baseURL, maxItems: options.maxItems)
+            dropped += cutDropped
             let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)

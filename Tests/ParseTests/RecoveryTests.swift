@@ -209,6 +209,51 @@ import Testing
         #expect(try parse(rss("<item><guid>a</guid></item>")).itemsDropped == 0)
     }
 
+    /// Items past the limit are cut from a JSON Feed's bytes before it is decoded:
+    /// members before and after `items` survive, strings holding brackets, braces,
+    /// quotes and escapes do not confuse the cut, and what the decoder gets is the
+    /// same document with fewer items.
+    @Test(arguments: [0, 1, 3, 5, 6])
+    func jsonItemsAreCutFromTheBytes(keep: Int) throws {
+        let entries = [
+            #"{"id":"a","title":"[{\"x\"}] ]","tags":["]","}"]}"#,
+            #"{"id":"b","content_html":"<p>\\\"</p>","attachments":[{"url":"http://e.example/1","mime_type":"a/b"}]}"#,
+            #"{"id":"c","_ext":[[[{}]],{"k":[1,2.5e3,true,null]}]}"#,
+            #"{"id":"d"}"#,
+            #"{"id":"e","title":"\u005d\u007d"}"#,
+        ]
+        let doc = #"{ "version" : "https://jsonfeed.org/version/1.1", "title":"before", "items" : [ "#
+            + entries.joined(separator: " ,\n ") + #" ] , "home_page_url":"http://after.example/", "x":{"items":[1]} }"#
+        let cut = JSONItemsCut.cut(Array(doc.utf8), keep: keep)
+        #expect(cut?.dropped == (keep < entries.count ? entries.count - keep : nil))
+        let p = try FeedParser.parse(Array(doc.utf8), options: ParseOptions(feedID: "t", maxItems: keep))
+        #expect(p.items.map(\.guid) == Array(["a", "b", "c", "d", "e"].prefix(keep)))
+        #expect(p.itemsDropped == max(0, entries.count - keep))
+        #expect(p.feed.title == "before" && p.feed.link == "http://after.example/")
+        if keep >= 1 { #expect(p.items[0].title == #"[{"x"}] ]"# && p.items[0].categories == ["]", "}"]) }
+    }
+
+    /// What the cut does not read with certainty is left to the decoder whole.
+    @Test func jsonDocumentsTheCutLeavesAlone() throws {
+        let item = #"{"id":"a"}"#
+        for doc in [
+            #"{"items":[\#(item),\#(item)],"items":[\#(item)]}"#,  // two items members
+            #"{"it\u0065ms":[\#(item),\#(item)]}"#,  // an escaped key
+            #"[\#(item),\#(item)]"#,  // not an object
+            #"{"items":[\#(item),\#(item)"#,  // ends inside the array
+            #"{"items":[\#(item),\#(item)],"title":"x"#,  // ends inside a later member
+            #"{"items":{"a":1}}"#,  // not an array
+        ] {
+            #expect(JSONItemsCut.cut(Array(doc.utf8), keep: 1) == nil, "\(doc)")
+        }
+        #expect(JSONItemsCut.cut(Array(#"{"items":[\#(item)]}"#.utf8), keep: 1) == nil, "nothing to cut")
+        // The decoder still keeps only the first items of such a document, and counts the rest
+        // without decoding them (one is not even an object).
+        let escaped = #"{"version":"https://jsonfeed.org/version/1.1","it\u0065ms":[{"id":"a"},{"id":"b"},"x",{"title":5}]}"#
+        let p = try FeedParser.parse(Array(escaped.utf8), options: ParseOptions(feedID: "t", maxItems: 2))
+        #expect(p.items.map(\.guid) == ["a", "b"] && p.itemsDropped == 2)
+    }
+
     @Test(arguments: [
         ("not-a-feed.html", "the document element is <html>, not <rss>, <rdf:RDF> or <feed>"),
     ])
