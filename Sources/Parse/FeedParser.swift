@@ -116,17 +116,21 @@ public final class FeedParser {
             throw .notAFeed(reason: "the document is empty")
         case .json:
             // Items past the limit are cut from the bytes when they can be (JSONItemsCut),
-            // so the decoder maps only what is kept; it counts any it still meets.
-            // One copy of the document at a time: the held bytes go once the decoder has its own.
-            var cutDropped = 0
-            if let cut = JSONItemsCut.cut(held, keep: options.maxItems) {
-                held = cut.document
-                cutDropped = cut.dropped
-            }
-            let document = Data(held)
+            // so the decoder maps only what is kept; it counts any it still meets. A cut
+            // document that does not decode is decoded whole, so that what is reported
+            // wrong (and where) is about the document as it came.
+            let original = held
             held = []
-            var (info, drafts, dropped) = try JSONFeedReader.read(document, baseURL: options.baseURL, maxItems: options.maxItems)
-            dropped += cutDropped
+            let read: (feed: FeedInfo, drafts: [FeedBuilder.Draft], dropped: Int)
+            if let cut = JSONItemsCut.cut(original, keep: options.maxItems),
+                var r = try? JSONFeedReader.read(Data(cut.document), baseURL: options.baseURL, maxItems: options.maxItems)
+            {
+                r.dropped += cut.dropped
+                read = r
+            } else {
+                read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems)
+            }
+            let (info, drafts, dropped) = read
             let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)

@@ -252,6 +252,18 @@ import Testing
         let escaped = #"{"version":"https://jsonfeed.org/version/1.1","it\u0065ms":[{"id":"a"},{"id":"b"},"x",{"title":5}]}"#
         let p = try FeedParser.parse(Array(escaped.utf8), options: ParseOptions(feedID: "t", maxItems: 2))
         #expect(p.items.map(\.guid) == ["a", "b"] && p.itemsDropped == 2)
+        // A cut document that does not decode is decoded whole: the reason, and where it
+        // points, are the same as without a cut.
+        let broken = #"{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"a"},{"id":"b"},{"id":"c"}],"title":@}"#
+        func reason(_ limit: Int) -> String? {
+            do {
+                _ = try FeedParser.parse(Array(broken.utf8), options: ParseOptions(feedID: "t", maxItems: limit))
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(reason(1)?.contains("around character 97") == true && reason(1) == reason(10))
     }
 
     @Test(arguments: [
