@@ -203,8 +203,6 @@ public struct SHA256: Sendable {
 }
 
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// The lowercase hex digit of `v` (0...15).
     @inline(__always) static func digit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x57 + v }
 
@@ -213,8 +211,8 @@ public enum Hex {
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
             var i = 0
             for b in bytes {
-                out[i] = digits[Int(b >> 4)]
-                out[i + 1] = digits[Int(b & 0xF)]
+                out[i] = digit(b >> 4)
+                out[i + 1] = digit(b & 0xF)
                 i += 2
             }
             return i
