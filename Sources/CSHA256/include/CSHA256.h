@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// SHA-256's 64 round constants.
+extern const uint32_t feedspool_sha256_round_constants[64];
+
 /// 1 when this CPU has the x86 SHA extensions (with SSSE3 and SSE4.1), else 0.
 int feedspool_sha256_accelerated(void);
 
