@@ -619,43 +619,33 @@ struct XMLRepair {
     private mutating func readEntityDeclarations() {
         // On the bytes: Foundation's `range(of:)` on the rest of a Substring copied that
         // rest for every declaration, and 1 MB of them took two seconds.
-        let b = doctypeText
+        let text = doctypeText
         doctypeText = []
-        let n = b.count
         @inline(__always) func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        var i = 0
-        while let at = Self.firstIndex(of: Self.entityMarker, in: b, from: i) {
-            i = at + Self.entityMarker.count
-            while i < n, isSpace(b[i]) { i += 1 }
-            if i < n, b[i] == 0x25 { continue }  // '%': parameter entities are for the DTD only
-            let nameStart = i
-            while i < n, !isSpace(b[i]), b[i] != 0x22, b[i] != 0x27, b[i] != 0x3E { i += 1 }
-            let name = String(decoding: b[nameStart..<i], as: UTF8.self)
-            while i < n, isSpace(b[i]) { i += 1 }
-            guard !name.isEmpty, i < n else { continue }
-            let quote = b[i]
-            if quote == 0x22 || quote == 0x27 {
-                var j = i + 1
-                while j < n, b[j] != quote { j += 1 }
-                entities[name] = .text(String(decoding: b[(i + 1)..<j], as: UTF8.self))
-                i = j
-            } else {
-                entities[name] = .external
+        text.withUnsafeBufferPointer { b in
+            let n = b.count
+            var i = 0
+            while i < n {
+                guard starts(b, i, "<!ENTITY") else { i += 1; continue }
+                i += 8
+                while i < n, isSpace(b[i]) { i += 1 }
+                if i < n, b[i] == 0x25 { continue }  // '%': parameter entities are for the DTD only
+                let nameStart = i
+                while i < n, !isSpace(b[i]), b[i] != 0x22, b[i] != 0x27, b[i] != 0x3E { i += 1 }
+                let name = String(decoding: UnsafeBufferPointer(rebasing: b[nameStart..<i]), as: UTF8.self)
+                while i < n, isSpace(b[i]) { i += 1 }
+                guard !name.isEmpty, i < n else { continue }
+                let quote = b[i]
+                if quote == 0x22 || quote == 0x27 {
+                    var j = i + 1
+                    while j < n, b[j] != quote { j += 1 }
+                    entities[name] = .text(String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self))
+                    i = j
+                } else {
+                    entities[name] = .external
+                }
             }
         }
-    }
-
-    private static let entityMarker = Array("<!ENTITY".utf8)
-
-    /// Where `needle` first occurs in `b` at or after `from`.
-    private static func firstIndex(of needle: [UInt8], in b: [UInt8], from: Int) -> Int? {
-        guard let first = needle.first, needle.count <= b.count else { return nil }
-        var i = from
-        while i + needle.count <= b.count {
-            if b[i] == first, b[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
     }
 
     private static func isXMLChar(_ v: UInt32) -> Bool {
