@@ -76,7 +76,8 @@ struct FeedBuilder {
 
     private(set) var format: FeedFormat?
     private(set) var feed = FeedInfo(format: .rss20)
-    private(set) var items: [Item] = []
+    /// Items are finished as their elements end, on a second thread for long documents.
+    private let finisher: DraftFinisher
 
     /// The feed's authors so far, to drop repeats in constant time (a list search made
     /// a document of many authors quadratic).
@@ -89,8 +90,7 @@ struct FeedBuilder {
     /// The items read so far, handed over: the builder lets go of them, so that
     /// replacing an item's text frees the old one (a 50 MB feed would hold both).
     mutating func takeItems() -> [Item] {
-        defer { items = [] }
-        return items
+        finisher.takeItems()
     }
     private var feedTitle: (CapturedText, Int)?
     private var feedDescription: CapturedText?
@@ -113,7 +113,8 @@ struct FeedBuilder {
     private let maxItems: Int
     private(set) var itemsDropped = 0
 
-    init(baseURL: URL?, maxFieldBytes: Int = 8 << 20, maxItems: Int = 10_000) {
+    init(baseURL: URL?, feedID: String, maxFieldBytes: Int = 8 << 20, maxItems: Int = 10_000) {
+        self.finisher = DraftFinisher(feedID: feedID)
         self.documentBase = baseURL
         self.maxFieldBytes = maxFieldBytes
         self.maxItems = maxItems
@@ -219,11 +220,11 @@ struct FeedBuilder {
         switch frame.context {
         case .item where stack.last?.context != .item:
             if var d = draft {
-                if items.count >= maxItems {
+                if finisher.count >= maxItems {
                     itemsDropped += 1
                 } else {
                     if d.language == nil { d.language = frame.language }
-                    items.append(ItemAssembler.finish(d))
+                    finisher.add(d)
                 }
             }
             draft = nil

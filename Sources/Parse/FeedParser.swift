@@ -73,7 +73,7 @@ public final class FeedParser {
 
     public init(options: ParseOptions = ParseOptions()) {
         self.options = options
-        self.delegate = FeedBuilderDelegate(FeedBuilder(baseURL: options.baseURL, maxItems: options.maxItems))
+        self.delegate = FeedBuilderDelegate(FeedBuilder(baseURL: options.baseURL, feedID: options.feedID, maxItems: options.maxItems))
     }
 
     /// Parses a whole document.
@@ -131,7 +131,7 @@ public final class FeedParser {
                 read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems)
             }
             let (info, drafts, dropped) = read
-            let (items, boilerplate) = ItemAssembler.complete(drafts.map(ItemAssembler.finish), feed: info, feedID: options.feedID)
+            let (items, boilerplate) = ItemAssembler.complete(drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }, feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):

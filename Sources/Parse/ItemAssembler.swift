@@ -11,14 +11,19 @@ enum ItemAssembler {
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
-        let boilerplate = cleanStoryText(&items)
+        let boilerplate = removeRecurringParagraphs(&items)
         assignKeys(&items, feedID: feedID)
         return (items, boilerplate)
     }
 
     /// An item from its draft, as soon as the item's element ends, so that its raw
-    /// markup can be freed while the rest of the document is parsed.
-    static func finish(_ d: FeedBuilder.Draft) -> Item {
+    /// markup can be freed while the rest of the document is parsed: text rendered,
+    /// content sanitized, `content_text` without page junk, and an attribution line
+    /// made the item's `source` (evidence `text`) unless a `<source>` element named one.
+    /// Pure, so that `DraftFinisher` can run it on another thread.
+    /// The item gets the key and id it has if its guid (else its link) is unique in
+    /// the document, which `complete` checks.
+    static func finish(_ d: FeedBuilder.Draft, feedID: String) -> Item {
         var item = Item()
         item.guid = d.guid ?? d.atomID ?? d.rdfAbout
         item.url = d.link
@@ -55,25 +60,25 @@ enum ItemAssembler {
         item.enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
         item.language = d.language
         item.source = d.source
+        if let text = item.contentText {
+            // Page junk and the attribution line go here, item by item; paragraphs that
+            // recur across items go in `complete`. Attribution first: "Originally published
+            // by X" recurs across a reprinter's items, and must become their source before
+            // recurring lines go.
+            let cleaned = StoryText.clean(text)
+            item.contentText = cleaned.text.isEmpty ? nil : cleaned.text
+            if item.source == nil, let name = cleaned.sourceName { item.source = ItemSource(name: name, url: nil, evidence: .text) }
+        }
+        item.key = item.guid.map { "guid:" + $0 } ?? item.url.map { "link:" + $0 } ?? hashKey(item)
+        item.id = ItemKey.itemID(feedID: feedID, key: item.key)
         return item
     }
 
-    /// `content_text` without page junk and without paragraphs that recur across
-    /// the document's items (boilerplate); an attribution line becomes the
-    /// item's `source` (evidence `text`) unless a `<source>` element named one.
+    /// `content_text` without paragraphs that recur across the document's items
+    /// (boilerplate). (Page junk and attribution lines went in `finish`.)
     /// Returns the recurring paragraphs it removed.
     @discardableResult
-    static func cleanStoryText(_ items: inout [Item]) -> [String] {
-        // Attribution first: "Originally published by X" recurs across a reprinter's
-        // items, and must become their source before recurring lines go.
-        for i in items.indices {
-            guard let text = items[i].contentText else { continue }
-            let cleaned = StoryText.clean(text)
-            items[i].contentText = cleaned.text.isEmpty ? nil : cleaned.text
-            if items[i].source == nil, let name = cleaned.sourceName {
-                items[i].source = ItemSource(name: name, url: nil, evidence: .text)
-            }
-        }
+    static func removeRecurringParagraphs(_ items: inout [Item]) -> [String] {
         let recurring = StoryText.recurringParagraphs(items.compactMap(\.contentText))
         guard !recurring.isEmpty else { return [] }
         for i in items.indices {
@@ -104,39 +109,51 @@ enum ItemAssembler {
     /// cleaned text, which depends on the document's other items) (feeds that repeat one
     /// guid for every item must not lose items). Items identical in all of these
     /// get `#2`, `#3`… by position, so nothing is lost and ids stay unique.
+    ///
+    /// `finish` gave each item the key it has when its guid or link is unique
+    /// (and hashed it into the id there, off the parsing thread where it can); here
+    /// only items whose key turns out otherwise are keyed again. Keys of different
+    /// kinds never collide and guid and link keys are unique by construction, so
+    /// only hash keys need numbering.
     private static func assignKeys(_ items: inout [Item], feedID: String) {
         // Sized up front: grown on the way, each table rehashed its keys some ten times.
         var guidCount: [String: Int] = [:]
-        var linkCount: [String: Int] = [:]
         guidCount.reserveCapacity(items.count)
-        linkCount.reserveCapacity(items.count)
-        for it in items {
-            if let g = it.guid { guidCount[g, default: 0] += 1 }
-            if let l = it.url { linkCount[l, default: 0] += 1 }
+        for i in items.indices {
+            if let g = items[i].guid { guidCount[g, default: 0] += 1 }
         }
-        var keys = UniqueNames(separator: "#")
-        keys.reserveCapacity(items.count)
-        for index in items.indices {
-            assignKey(&items[index], guidCount: guidCount, linkCount: linkCount, keys: &keys, feedID: feedID)
+        var linkCount: [String: Int]?
+        var hashKeys = UniqueNames(separator: "#")
+        for i in items.indices {
+            if let g = items[i].guid, guidCount[g] == 1 { continue }  // keyed by `finish` already
+            if linkCount == nil {
+                // Only needed once some item has no unique guid: counted over every item.
+                var counts: [String: Int] = [:]
+                counts.reserveCapacity(items.count)
+                for j in items.indices {
+                    if let l = items[j].url { counts[l, default: 0] += 1 }
+                }
+                linkCount = counts
+            }
+            let key: String
+            if let l = items[i].url, linkCount?[l] == 1 {
+                key = "link:" + l
+            } else {
+                key = hashKeys.claim(hashKey(items[i]))
+            }
+            if key != items[i].key {
+                items[i].key = key
+                items[i].id = ItemKey.itemID(feedID: feedID, key: key)
+            }
         }
     }
 
-    private static func assignKey(
-        _ it: inout Item, guidCount: [String: Int], linkCount: [String: Int], keys: inout UniqueNames, feedID: String
-    ) {
-        if let g = it.guid, guidCount[g] == 1 {
-            it.key = "guid:" + g
-        } else if let l = it.url, linkCount[l] == 1 {
-            it.key = "link:" + l
-        } else {
-            var h = SHA256()
-            for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.summary, it.contentHTML] {
-                h.update(part ?? "")
-                h.update(byte: 0)
-            }
-            it.key = "hash:" + h.finalizeHex(bytes: 16)
+    private static func hashKey(_ it: Item) -> String {
+        var h = SHA256()
+        for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.summary, it.contentHTML] {
+            h.update(part ?? "")
+            h.update(byte: 0)
         }
-        it.key = keys.claim(it.key)
-        it.id = ItemKey.itemID(feedID: feedID, key: it.key)
+        return "hash:" + h.finalizeHex(bytes: 16)
     }
 }

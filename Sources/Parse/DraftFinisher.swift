@@ -1,0 +1,79 @@
+import Dispatch
+import FeedspoolModel
+
+/// Finishes item drafts (`ItemAssembler.finish`: rendering, sanitizing, story
+/// cleaning) on a second thread while libxml2 reads on, for documents of many items.
+///
+/// Drafts are handed over in batches. The first batch fills before any goes,
+/// so a feed of a few dozen items is finished on the parsing thread, with no
+/// thread hop at all. A large document is finished a batch at a time on one
+/// serial queue, so items keep document order. At most `maxBatchesInFlight`
+/// batches wait there: when they do, the parsing thread waits for one to be
+/// done, so drafts (each holding its raw markup) never pile up in memory.
+///
+/// One parse owns it and calls `add` and `takeItems` from one thread at a time.
+final class DraftFinisher: @unchecked Sendable {
+    /// A batch goes when it holds this many drafts or this many bytes of markup.
+    static let batchDrafts = 64
+    static let batchBytes = 1 << 18
+    static let maxBatchesInFlight = 4
+
+    private let feedID: String
+    private let queue = DispatchQueue(label: "feedspool.parse.finish")
+    private let room = DispatchSemaphore(value: DraftFinisher.maxBatchesInFlight)
+    /// Touched only by the owning parse.
+    private var batch: [FeedBuilder.Draft] = []
+    private var batchBytes = 0
+    private var sentAny = false
+    /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
+    private var finished: [Item] = []
+
+    /// Drafts handed over so far.
+    private(set) var count = 0
+
+    init(feedID: String) {
+        self.feedID = feedID
+    }
+
+    func add(_ draft: FeedBuilder.Draft) {
+        count += 1
+        batchBytes += draft.markupBytes
+        batch.append(draft)
+        if batch.count >= Self.batchDrafts || batchBytes >= Self.batchBytes { send() }
+    }
+
+    /// Every item so far, finished and in document order; the finisher starts over empty.
+    func takeItems() -> [Item] {
+        // The last, partial batch is finished here while the queue finishes the ones before.
+        let rest = batch.map { ItemAssembler.finish($0, feedID: feedID) }
+        batch = []
+        batchBytes = 0
+        var items: [Item] = []
+        if sentAny { items = queue.sync { defer { finished = [] }; return finished } }
+        sentAny = false
+        items.append(contentsOf: rest)
+        return items
+    }
+
+    private func send() {
+        guard !batch.isEmpty else { return }
+        let drafts = batch
+        batch = []
+        batchBytes = 0
+        sentAny = true
+        room.wait()
+        let feedID = feedID
+        queue.async {
+            let items = drafts.map { ItemAssembler.finish($0, feedID: feedID) }
+            self.finished.append(contentsOf: items)
+            self.room.signal()
+        }
+    }
+}
+
+extension FeedBuilder.Draft {
+    /// Roughly how much raw markup the draft holds.
+    var markupBytes: Int {
+        (title?.0.bytes.count ?? 0) + (summary?.0.bytes.count ?? 0) + (content?.bytes.count ?? 0)
+    }
+}
