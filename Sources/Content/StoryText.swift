@@ -191,18 +191,25 @@ public enum StoryText {
     /// at least two items of one document (an author bio, a newsletter plug): the
     /// outlet's boilerplate, not the story.
     public static func recurringParagraphs(_ texts: [String]) -> RecurringParagraphs {
-        RecurringParagraphs(recurring(in: texts))
+        var tally = ParagraphTally()
+        for t in texts { tally.add(t) }
+        return tally.recurring(in: texts)
     }
 
-    private static func recurring(in texts: [String]) -> Set<String> {
-        guard texts.count >= 2 else { return [] }
-        // First by a 64-bit hash of the bytes (no String per paragraph); then, only
-        // for hashes seen in two items, exactly by text, so a collision changes nothing.
-        var counts = HashCounts(expected: texts.count * 4)
-        var mine: [UInt64] = []
-        for t in texts {
+    /// Counts, by a 64-bit hash of their bytes, how many of a document's stories
+    /// hold each paragraph long enough to be boilerplate; one story at a time, so
+    /// that the counting can go along as stories are made (no String per paragraph).
+    public struct ParagraphTally: Sendable {
+        private var counts = HashCounts(expected: 64)
+        private var stories = 0
+        private var mine: [UInt64] = []
+
+        public init() {}
+
+        public mutating func add(_ text: String) {
+            stories += 1
             mine.removeAll(keepingCapacity: true)
-            var t = t
+            var t = text
             t.withUTF8 { b in
                 for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
                     let h = hash(b, r)
@@ -211,21 +218,28 @@ public enum StoryText {
             }
             for h in mine { counts.increment(h) }
         }
-        let suspects = counts.keys(countedAtLeast: 2)
-        guard !suspects.isEmpty else { return [] }
-        var exact: [String: Int] = [:]
-        for t in texts {
-            var t = t
-            let candidates: Set<String> = t.withUTF8 { b in
-                var s = Set<String>()
-                for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(hash(b, r)) {
-                    s.insert(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+
+        /// The paragraphs in at least two of `texts`, which must be the stories added
+        /// (in any order). Only paragraphs whose hash was counted twice are compared
+        /// by text, so a collision changes nothing.
+        public func recurring(in texts: some Sequence<String>) -> RecurringParagraphs {
+            guard stories >= 2 else { return RecurringParagraphs([]) }
+            let suspects = counts.keys(countedAtLeast: 2)
+            guard !suspects.isEmpty else { return RecurringParagraphs([]) }
+            var exact: [String: Int] = [:]
+            for t in texts {
+                var t = t
+                let candidates: Set<String> = t.withUTF8 { b in
+                    var s = Set<String>()
+                    for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(hash(b, r)) {
+                        s.insert(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+                    }
+                    return s
                 }
-                return s
+                for p in candidates { exact[p, default: 0] += 1 }
             }
-            for p in candidates { exact[p, default: 0] += 1 }
+            return RecurringParagraphs(Set(exact.compactMap { $0.value >= 2 ? $0.key : nil }))
         }
-        return Set(exact.compactMap { $0.value >= 2 ? $0.key : nil })
     }
 
     /// A document's recurring paragraphs, with their byte hashes computed once
@@ -263,7 +277,7 @@ public enum StoryText {
     /// Paragraphs shorter than this never count as boilerplate (datelines, "Read more").
     public static let minimumRecurringLength = 40
 
-    @inline(__always) private static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    @inline(__always) static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         Paragraphs.hasAtLeast(minimumRecurringLength, charactersIn: b, r)
     }
 

@@ -1,3 +1,4 @@
+import Content
 import Dispatch
 import FeedspoolModel
 
@@ -27,6 +28,8 @@ final class DraftFinisher: @unchecked Sendable {
     private var sentAny = false
     /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
     private var finished: [Item] = []
+    /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
+    private var tally = StoryText.ParagraphTally()
 
     /// Drafts handed over so far.
     private(set) var count = 0
@@ -42,17 +45,22 @@ final class DraftFinisher: @unchecked Sendable {
         if batch.count >= Self.batchDrafts || batchBytes >= Self.batchBytes { send() }
     }
 
-    /// Every item so far, finished and in document order; the finisher starts over empty.
-    func takeItems() -> [Item] {
+    /// Every item so far, finished and in document order, with their stories'
+    /// paragraphs counted; the finisher starts over empty.
+    func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally) {
         // The last, partial batch is finished here while the queue finishes the ones before.
         let rest = batch.map { ItemAssembler.finish($0, feedID: feedID) }
         batch = []
         batchBytes = 0
-        var items: [Item] = []
-        if sentAny { items = queue.sync { defer { finished = [] }; return finished } }
+        if sentAny { queue.sync {} }
         sentAny = false
+        var items = finished
+        finished = []
+        var tally = tally
+        self.tally = StoryText.ParagraphTally()
+        for item in rest { tally.add(item) }
         items.append(contentsOf: rest)
-        return items
+        return (items, tally)
     }
 
     private func send() {
@@ -65,6 +73,7 @@ final class DraftFinisher: @unchecked Sendable {
         let feedID = feedID
         queue.async {
             let items = drafts.map { ItemAssembler.finish($0, feedID: feedID) }
+            for item in items { self.tally.add(item) }
             self.finished.append(contentsOf: items)
             self.room.signal()
         }
@@ -75,5 +84,12 @@ extension FeedBuilder.Draft {
     /// Roughly how much raw markup the draft holds.
     var markupBytes: Int {
         (title?.0.bytes.count ?? 0) + (summary?.0.bytes.count ?? 0) + (content?.bytes.count ?? 0)
+    }
+}
+
+extension StoryText.ParagraphTally {
+    /// Counts the item's cleaned story, if it has one.
+    mutating func add(_ item: Item) {
+        if let text = item.contentText { add(text) }
     }
 }

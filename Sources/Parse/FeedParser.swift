@@ -131,7 +131,10 @@ public final class FeedParser {
                 read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems)
             }
             let (info, drafts, dropped) = read
-            let (items, boilerplate) = ItemAssembler.complete(drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }, feed: info, feedID: options.feedID)
+            let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }
+            var tally = StoryText.ParagraphTally()
+            for item in finished { tally.add(item) }
+            let (items, boilerplate) = ItemAssembler.complete(finished, tally: tally, feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):
@@ -149,7 +152,8 @@ public final class FeedParser {
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
             let dropped = delegate.builder.itemsDropped
             if dropped > 0 { problems.append(Self.droppedNote(dropped, kept: options.maxItems)) }
-            let (items, boilerplate) = ItemAssembler.complete(delegate.builder.takeItems(), feed: info, feedID: options.feedID)
+            let (finished, tally) = delegate.builder.takeItems()
+            let (items, boilerplate) = ItemAssembler.complete(finished, tally: tally, feed: info, feedID: options.feedID)
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         }
     }

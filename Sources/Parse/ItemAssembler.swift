@@ -6,12 +6,15 @@ import Foundation
 /// fallbacks applied, and stable keys and ids assigned.
 enum ItemAssembler {
     /// Completes items once the whole document is read: feed-level fallbacks, keys and ids.
-    static func complete(_ items: consuming [Item], feed: FeedInfo, feedID: String) -> (items: [Item], boilerplate: [String]) {
+    /// `tally` counted the paragraphs of the items' stories as `finish` made them.
+    static func complete(
+        _ items: consuming [Item], tally: StoryText.ParagraphTally, feed: FeedInfo, feedID: String
+    ) -> (items: [Item], boilerplate: [String]) {
         // Consumed, not copied: a copy would keep every original text alive while the cleaned ones are made.
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
-        let boilerplate = removeRecurringParagraphs(&items)
+        let boilerplate = removeRecurringParagraphs(&items, tally: tally)
         assignKeys(&items, feedID: feedID)
         return (items, boilerplate)
     }
@@ -78,8 +81,8 @@ enum ItemAssembler {
     /// (boilerplate). (Page junk and attribution lines went in `finish`.)
     /// Returns the recurring paragraphs it removed.
     @discardableResult
-    static func removeRecurringParagraphs(_ items: inout [Item]) -> [String] {
-        let recurring = StoryText.recurringParagraphs(items.compactMap(\.contentText))
+    static func removeRecurringParagraphs(_ items: inout [Item], tally: StoryText.ParagraphTally) -> [String] {
+        let recurring = tally.recurring(in: items.lazy.compactMap(\.contentText))
         guard !recurring.isEmpty else { return [] }
         for i in items.indices {
             // Never empties a story entirely (`removing` is nil then).
