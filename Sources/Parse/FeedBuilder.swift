@@ -368,9 +368,9 @@ struct FeedBuilder {
     // MARK: item-level elements
 
     private mutating func itemField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
-        let atomText = textMode(attributes, default: .text)
+        var atomText: TextMode { textMode(attributes, default: .text) }  // read only where it matters
         switch name.tag {
-        case .title: begin(.title(priority: 0), mode: isAtom && name.namespace != .none ? atomText : (attributes.value("type") != nil ? atomText : .html), frame: frame, owner: .item)
+        case .title: begin(.title(priority: 0), mode: isAtom && name.namespace != .none ? atomText : (attributes.has("type") ? atomText : .html), frame: frame, owner: .item)
         case .dcTitle: begin(.title(priority: 1), mode: .html, frame: frame, owner: .item)
         case .mediaTitle: begin(.title(priority: 2), mode: .html, frame: frame, owner: .item)
         case .link:
@@ -391,7 +391,7 @@ struct FeedBuilder {
         case .contentEncoded: begin(.content, mode: .html, frame: frame, owner: .item)
         case .xhtmlBody: begin(.content, mode: .xhtml, frame: frame, owner: .item)
         case .content:
-            if attributes.value("src") != nil { break }  // out-of-line content: nothing to read
+            if attributes.has("src") { break }  // out-of-line content: nothing to read
             begin(.content, mode: textMode(attributes, default: isAtom && format == .atom03 && attributes.value("mode") == "escaped" ? .html : .text), frame: frame, owner: .item)
         case .pubDate, .published: begin(.published(priority: 0), mode: .text, frame: frame, owner: .item)
         case .dctermsIssued: begin(.published(priority: 1), mode: .text, frame: frame, owner: .item)

@@ -14,33 +14,38 @@ struct XMLElementName {
     var localName: String { String(cString: local) }
 }
 
+private let xmlNamespaceURI: StaticString = "http://www.w3.org/XML/1998/namespace"
+
 struct XMLAttributes {
     fileprivate let base: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     let count: Int
 
     /// The value of the attribute with this local name (any namespace but `xml:`).
-    func value(_ local: String) -> String? {
-        guard let base else { return nil }
-        for i in 0..<count {
-            let p = base + 5 * i
-            guard let name = p[0], let start = p[3], let end = p[4] else { continue }
-            if p[2].map({ strcmp($0, "http://www.w3.org/XML/1998/namespace") == 0 }) == true { continue }
-            if strcmp(name, local) == 0 {
-                return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-            }
-        }
-        return nil
+    /// (A static name: compared as C bytes, with no String made for the comparison.)
+    func value(_ local: StaticString) -> String? {
+        guard let p = find(local, xmlNamespace: false) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!), as: UTF8.self)
     }
 
+    /// Whether the element has this attribute (any namespace but `xml:`).
+    func has(_ local: StaticString) -> Bool { find(local, xmlNamespace: false) != nil }
+
     /// The value of `xml:base` or `xml:lang`.
-    func xml(_ local: String) -> String? {
-        guard let base else { return nil }
+    func xml(_ local: StaticString) -> String? {
+        guard let p = find(local, xmlNamespace: true) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!), as: UTF8.self)
+    }
+
+    /// libxml2's five pointers (local name, prefix, URI, value start, value end) of the attribute.
+    private func find(_ local: StaticString, xmlNamespace: Bool) -> UnsafeMutablePointer<UnsafePointer<xmlChar>?>? {
+        guard let base, count > 0 else { return nil }
+        let wanted = UnsafeRawPointer(local.utf8Start).assumingMemoryBound(to: CChar.self)
+        let xmlURI = UnsafeRawPointer(xmlNamespaceURI.utf8Start).assumingMemoryBound(to: CChar.self)
         for i in 0..<count {
             let p = base + 5 * i
-            guard let name = p[0], let uri = p[2], let start = p[3], let end = p[4] else { continue }
-            if strcmp(uri, "http://www.w3.org/XML/1998/namespace") == 0 && strcmp(name, local) == 0 {
-                return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
-            }
+            guard let name = p[0], p[3] != nil, p[4] != nil else { continue }
+            let inXML = p[2].map { strcmp($0, xmlURI) == 0 } ?? false
+            if inXML == xmlNamespace, strcmp(name, wanted) == 0 { return p }
         }
         return nil
     }
