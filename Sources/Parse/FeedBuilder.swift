@@ -102,6 +102,9 @@ struct FeedBuilder {
 
     private var stack: [Frame] = []
     private var capture: Capture?
+    /// The byte buffer of the last capture read into a String (a guid, a link, a
+    /// date…), emptied, for the next capture: most fields cost no allocation then.
+    private var spareBytes: [UInt8] = []
     private var draft: Draft?
     private var person: (name: String?, email: String?, uri: String?)?
     private var sourceDraft: ItemSource?
@@ -213,9 +216,7 @@ struct FeedBuilder {
                 }
                 return
             }
-            let c = capture!
-            capture = nil
-            finishCapture(c)
+            finishCapture(capture.take()!)
         }
         switch frame.context {
         case .item where stack.last?.context != .item:
@@ -318,7 +319,9 @@ struct FeedBuilder {
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
 
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
-        capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: [], mode: mode, base: frame.base), owner: owner)
+        var bytes: [UInt8] = []
+        swap(&bytes, &spareBytes)
+        capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: bytes, mode: mode, base: frame.base), owner: owner)
     }
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
@@ -457,7 +460,23 @@ struct FeedBuilder {
 
     // MARK: captured values
 
-    private mutating func finishCapture(_ c: Capture) {
+    private mutating func finishCapture(_ c: consuming Capture) {
+        read(c)
+        switch c.target {
+        case .title, .description, .content:
+            return  // its bytes may be the draft's now
+        default:
+            // Read into Strings: the buffer is the capture's alone again, kept unless large.
+            var bytes: [UInt8] = []
+            swap(&bytes, &c.text.bytes)
+            guard bytes.capacity <= 1 << 16 else { return }
+            bytes.removeAll(keepingCapacity: true)
+            spareBytes = bytes
+        }
+    }
+
+    /// Puts what a finished capture holds where it belongs.
+    private mutating func read(_ c: borrowing Capture) {
         var text = c.text
         if c.base64 {
             // Decoded base64 is read as HTML when it is text at all, else dropped.
