@@ -31,7 +31,6 @@ struct XMLRepair {
 
     private var state: State = .text
     private var open = OpenElements()
-    private var tagName: [UInt8] = []
     private var collectingName = false
     private var lastTagByte: UInt8 = 0
     private var doctypeText: [UInt8] = []
@@ -150,7 +149,7 @@ struct XMLRepair {
                     }
                     if j > i {
                         let name = UnsafeBufferPointer(rebasing: b[i..<j])
-                        if tagName.count < 256 { tagName.append(contentsOf: name.prefix(256 - tagName.count)) }
+                        open.extendName(name)
                         out.append(contentsOf: name)
                         i = j
                         continue
@@ -276,7 +275,7 @@ struct XMLRepair {
                 return 1
             }
             out.append(0x3C)
-            tagName.removeAll(keepingCapacity: true)
+            open.beginName()
             collectingName = true
             return 1
         }
@@ -291,8 +290,8 @@ struct XMLRepair {
         droppingAttributes = false
         if droppingTag {
             droppingTag = false
-        } else if !selfClosing && !tagName.isEmpty {
-            open.push(tagName)
+        } else if !selfClosing {
+            open.pushName()
         }
     }
 
@@ -696,31 +695,58 @@ struct XMLRepair {
     }
 }
 
-/// The names of the open elements, innermost last, in one buffer (a stack of
-/// arrays cost an allocation per start tag).
+/// The names of the open elements, innermost last, back to back in one buffer
+/// (arrays cost an allocation per start tag). The buffer never shrinks: closing
+/// an element moves `top` back, where removing the range was a call of its own.
+/// A start tag's name is read into place after the innermost open name
+/// (`beginName`, `extendName`) and opens with `pushName`.
 private struct OpenElements {
     private var bytes: [UInt8] = []
+    /// Where each open name starts; the innermost ends at `top`.
     private var starts: [Int] = []
+    private var top = 0
+    /// The name being read is `bytes[top..<used]`; bytes past `used` are stale.
+    private var used = 0
 
     var count: Int { starts.count }
     var isEmpty: Bool { starts.isEmpty }
 
-    mutating func push(_ name: [UInt8]) {
-        starts.append(bytes.count)
-        bytes.append(contentsOf: name)
+    /// Starts reading a start tag's name (forgetting one read and never opened).
+    mutating func beginName() { used = top }
+
+    /// Appends to the name being read, up to 256 bytes of it.
+    mutating func extendName(_ part: UnsafeBufferPointer<UInt8>) {
+        let take = min(part.count, 256 - (used - top))
+        guard take > 0, let source = part.baseAddress else { return }
+        let overwrite = min(take, bytes.count - used)
+        if overwrite > 0 {
+            let at = used
+            bytes.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: at).update(from: source, count: overwrite) }
+        }
+        if take > overwrite { bytes.append(contentsOf: UnsafeBufferPointer(start: source + overwrite, count: take - overwrite)) }
+        used += take
+    }
+
+    /// The name read opens an element (an empty name opens nothing).
+    mutating func pushName() {
+        guard used > top else { return }
+        starts.append(top)
+        top = used
     }
 
     /// Removes the innermost name, handing it to `body` first.
     mutating func popLast(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         guard let start = starts.popLast() else { return }
-        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start...])) }
-        bytes.removeSubrange(start...)
+        let end = top
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        top = start
+        used = start
     }
 
     /// The position of the innermost open element with this name.
     func lastIndex(of name: UnsafeBufferPointer<UInt8>) -> Int? {
         bytes.withUnsafeBufferPointer { all in
-            var end = all.count
+            var end = top
             for k in stride(from: starts.count - 1, through: 0, by: -1) {
                 let start = starts[k]
                 if end - start == name.count, memcmp(all.baseAddress! + start, name.baseAddress!, name.count) == 0 { return k }
