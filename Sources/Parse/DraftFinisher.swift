@@ -38,7 +38,7 @@ final class DraftFinisher: @unchecked Sendable {
         self.feedID = feedID
     }
 
-    func add(_ draft: FeedBuilder.Draft) {
+    func add(_ draft: consuming FeedBuilder.Draft) {
         count += 1
         batchBytes += draft.markupBytes
         batch.append(draft)

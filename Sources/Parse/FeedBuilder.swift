@@ -220,7 +220,7 @@ struct FeedBuilder {
         }
         switch frame.context {
         case .item where stack.last?.context != .item:
-            if var d = draft {
+            if var d = draft.take() {
                 if finisher.count >= maxItems {
                     itemsDropped += 1
                 } else {
@@ -296,8 +296,8 @@ struct FeedBuilder {
         var d = Draft()
         d.base = frame.base
         d.rdfAbout = attributes.value("about")
+        if format == .rss10, d.rdfAbout?.isEmpty == true { d.rdfAbout = nil }
         draft = d
-        if format == .rss10, let about = d.rdfAbout, about.isEmpty { draft?.rdfAbout = nil }
     }
 
     /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
