@@ -105,24 +105,29 @@ final class XMLStreamParser {
         XMLStreamParser.initializeOnce
         var handler = xmlSAXHandler()
         handler.initialized = XML_SAX2_MAGIC
+        // The parser outlives every callback (libxml2 calls back only from `push` and
+        // `finish`), so the callbacks borrow it without retaining it.
         handler.startElementNs = { ctx, local, _, uri, _, _, nbAttributes, _, attributes in
             guard let ctx, let local else { return }
-            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
-            let (tag, ns) = me.classify(local: local, uri: uri)
-            me.builder.start(
-                XMLElementName(tag: tag, namespace: ns, local: local),
-                attributes: XMLAttributes(base: attributes, count: Int(nbAttributes)))
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx)._withUnsafeGuaranteedRef { me in
+                let (tag, ns) = me.classify(local: local, uri: uri)
+                me.builder.start(
+                    XMLElementName(tag: tag, namespace: ns, local: local),
+                    attributes: XMLAttributes(base: attributes, count: Int(nbAttributes)))
+            }
         }
         handler.endElementNs = { ctx, local, _, uri in
             guard let ctx, let local else { return }
-            let me = Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
-            let (tag, ns) = me.classify(local: local, uri: uri)
-            me.builder.end(XMLElementName(tag: tag, namespace: ns, local: local))
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx)._withUnsafeGuaranteedRef { me in
+                let (tag, ns) = me.classify(local: local, uri: uri)
+                me.builder.end(XMLElementName(tag: tag, namespace: ns, local: local))
+            }
         }
         handler.characters = { ctx, ch, len in
             guard let ctx, let ch, len > 0 else { return }
-            Unmanaged<XMLStreamParser>.fromOpaque(ctx).takeUnretainedValue()
-                .builder.text(UnsafeBufferPointer(start: ch, count: Int(len)))
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx)._withUnsafeGuaranteedRef {
+                $0.builder.text(UnsafeBufferPointer(start: ch, count: Int(len)))
+            }
         }
         handler.cdataBlock = handler.characters
         handler.ignorableWhitespace = handler.characters
