@@ -104,7 +104,10 @@ private struct Renderer: ~Copyable {
     /// Reused for attribute values, so that sanitizing a tag allocates nothing.
     var scratch: [UInt8] = []
     /// The attributes of the tag being read, reused from tag to tag.
+    /// Its first `attrCount` entries; later ones are stale (emptying the array per
+    /// tag went through Array's generic range replacement).
     var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)] = []
+    var attrCount = 0
     /// Inside a dropped element: its name and how deeply it nests.
     var dropKey: UInt64 = 0
     var dropDepth = 0
@@ -175,7 +178,7 @@ private struct Renderer: ~Copyable {
         let key = packName(input, nameStart, j)
         let traits = HTMLTags.traits[key] ?? []
         // Attributes, up to the closing '>'.
-        attrs.removeAll(keepingCapacity: true)
+        attrCount = 0
         var selfClosing = false
         while j < n {
             while j < n && (isSpace(input[j]) || input[j] == slash) {
@@ -206,7 +209,10 @@ private struct Renderer: ~Copyable {
                     vEnd = j
                 }
             }
-            if !isEnd && wantHTML && dropDepth == 0 { attrs.append((aKey, vStart, vEnd)) }
+            if !isEnd && wantHTML && dropDepth == 0 {
+                if attrCount < attrs.count { attrs[attrCount] = (aKey, vStart, vEnd) } else { attrs.append((aKey, vStart, vEnd)) }
+                attrCount += 1
+            }
         }
         let after = min(n, j + 1)
 
@@ -347,8 +353,9 @@ private struct Renderer: ~Copyable {
     mutating func writeStartTag(_ key: UInt64) {
         html.append(lt)
         appendName(key)
-        let elementBit = attrs.isEmpty ? 0 : HTMLTags.elementBits[key] ?? 0
-        for (k, a) in attrs.enumerated() {
+        let elementBit = attrCount == 0 ? 0 : HTMLTags.elementBits[key] ?? 0
+        for k in 0..<attrCount {
+            let a = attrs[k]
             guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(onElementBit: elementBit) else { continue }
             if k > 0 && attrs[0..<k].contains(where: { $0.key == a.key }) { continue }  // first one wins
             Self.decodeAttribute(input, a.valueStart, a.valueEnd, into: &scratch)
