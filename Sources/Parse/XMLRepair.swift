@@ -399,6 +399,14 @@ struct XMLRepair {
         scan: while k < n {
             switch b[k] {
             case 0x26:
+                if let (value, used) = Self.predefinedReference(b, at: k) {
+                    // The common references of escaped HTML, read without the general decoder.
+                    if value == 0x3E, out.count >= 2, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    openSection(&out)
+                    out.append(value)
+                    k += used
+                    continue scan
+                }
                 switch decodeReference(b, k, final: final) {
                 case .needsMoreInput:
                     if !opened { return nil }
@@ -425,8 +433,7 @@ struct XMLRepair {
                 out.append(0x5D)
                 k += 1
             default:
-                var j = k + 1
-                while j < n, b[j] != 0x26, b[j] != 0x3C, b[j] != 0x5D { j += 1 }
+                let j = ByteScan.next(b, from: k + 1, to: n, 0x26, 0x3C, 0x5D)
                 openSection(&out)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<j]))
                 k = j
@@ -666,6 +673,19 @@ struct XMLRepair {
     }
 
     /// The character of `&amp;`, `&lt;`, `&gt;`, `&quot;` or `&apos;`.
+    /// `&lt;`, `&gt;`, `&amp;` or `&quot;` at `i`, read as whole words: the byte it
+    /// stands for and the reference's length, or nil (then `decodeReference` reads it).
+    @inline(__always) private static func predefinedReference(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt8, Int)? {
+        guard i + 4 <= b.count, let base = b.baseAddress else { return nil }
+        switch UnsafeRawPointer(base + i).loadUnaligned(as: UInt32.self).littleEndian {
+        case 0x3B74_6C26: return (0x3C, 4)  // "&lt;"
+        case 0x3B74_6726: return (0x3E, 4)  // "&gt;"
+        case 0x706D_6126: return i + 5 <= b.count && b[i + 4] == 0x3B ? (0x26, 5) : nil  // "&amp;"
+        case 0x6F75_7126: return i + 6 <= b.count && b[i + 4] == 0x74 && b[i + 5] == 0x3B ? (0x22, 6) : nil  // "&quot;"
+        default: return nil
+        }
+    }
+
     private static func predefined(_ n: UnsafeBufferPointer<UInt8>) -> UInt8? {
         switch n.count {
         case 2 where n[1] == 0x74:  // lt, gt
