@@ -5,18 +5,18 @@ public enum ByteScan {
     @usableFromInline static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// Whether any byte of `x` is zero.
-    @inline(__always) public static func hasZero(_ x: UInt64) -> Bool { ((x &- ones) & ~x & highs) != 0 }
+    @inlinable @inline(__always) public static func hasZero(_ x: UInt64) -> Bool { ((x &- ones) & ~x & highs) != 0 }
 
     /// Whether any byte of `x` equals `b`.
-    @inline(__always) public static func has(_ x: UInt64, _ b: UInt8) -> Bool { hasZero(x ^ (ones &* UInt64(b))) }
+    @inlinable @inline(__always) public static func has(_ x: UInt64, _ b: UInt8) -> Bool { hasZero(x ^ (ones &* UInt64(b))) }
 
     /// Whether any byte of `x` is below `n` (n <= 128), or has its high bit set.
-    @inline(__always) public static func hasBelowOrHigh(_ x: UInt64, _ n: UInt8) -> Bool {
+    @inlinable @inline(__always) public static func hasBelowOrHigh(_ x: UInt64, _ n: UInt8) -> Bool {
         ((x &- ones &* UInt64(n)) | x) & highs != 0
     }
 
     /// The index of the first byte at or after `i` (before `end`) that is '<' or '&'.
-    @inline(__always) public static func nextMarkup(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int) -> Int {
+    @inlinable @inline(__always) public static func nextMarkup(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int) -> Int {
         var j = i
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
@@ -31,7 +31,7 @@ public enum ByteScan {
     }
 
     /// The index of the first byte at or after `i` (before `end`) that is `c1`, `c2` or `c3`.
-    @inline(__always) public static func next(
+    @inlinable @inline(__always) public static func next(
         _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c1: UInt8, _ c2: UInt8, _ c3: UInt8
     ) -> Int {
         var j = i
@@ -49,7 +49,7 @@ public enum ByteScan {
 
     /// The index of the first byte at or after `i` that is not printable ASCII
     /// (0x20–0x7F); tab, LF and CR count as printable.
-    @inline(__always) public static func nextNonPrintableASCII(_ b: UnsafeRawBufferPointer, from i: Int, to end: Int) -> Int {
+    @inlinable @inline(__always) public static func nextNonPrintableASCII(_ b: UnsafeRawBufferPointer, from i: Int, to end: Int) -> Int {
         var j = i
         guard let base = b.baseAddress else { return i }
         while true {

@@ -190,7 +190,7 @@ struct FeedBuilder {
             }
         case .atomSource:
             if name.tag == .title {
-                begin(.sourceName(url: nil), mode: textMode(attributes, default: .text), frame: frame, owner: .atomSource)
+                begin(.sourceName(url: nil), mode: Self.textMode(attributes, default: .text), frame: frame, owner: .atomSource)
             } else if name.tag == .link, let href = attributes.value("href") {
                 let rel = attributes.value("rel") ?? "alternate"
                 if rel == "alternate" && sourceDraft?.url == nil { sourceDraft?.url = URLText.resolve(href, against: frame.base) }
@@ -198,7 +198,7 @@ struct FeedBuilder {
         case .ignored:
             break
         }
-        if capture != nil, capture!.depth == stack.count, isBase64(attributes) { capture!.base64 = true }
+        if capture != nil, capture!.depth == stack.count, Self.isBase64(attributes, isAtom: isAtom) { capture!.base64 = true }
         if frame.context == .feed || frame.context == .feedRoot, firstFrameLanguage == nil {
             firstFrameLanguage = frame.language
         }
@@ -301,7 +301,7 @@ struct FeedBuilder {
     }
 
     /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
-    private func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
+    private static func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
         guard attributes.count > 0 else { return fallback }
         let type = attributes.value("type")?.lowercased()
         let mode = attributes.value("mode")?.lowercased()
@@ -325,7 +325,7 @@ struct FeedBuilder {
     }
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
-    private func isBase64(_ attributes: XMLAttributes) -> Bool {
+    private static func isBase64(_ attributes: XMLAttributes, isAtom: Bool) -> Bool {
         guard attributes.count > 0 else { return false }
         let mode = attributes.value("mode")?.lowercased()
         let type = attributes.value("type")?.lowercased() ?? ""
@@ -337,7 +337,7 @@ struct FeedBuilder {
     // MARK: feed-level elements
 
     private mutating func feedField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
-        let atomText = textMode(attributes, default: .text)
+        let atomText = Self.textMode(attributes, default: .text)
         switch name.tag {
         case .title: begin(.title(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .feed)
         case .dcTitle: begin(.title(priority: 1), mode: .html, frame: frame, owner: .feed)
@@ -371,7 +371,7 @@ struct FeedBuilder {
     // MARK: item-level elements
 
     private mutating func itemField(_ name: XMLElementName, attributes: XMLAttributes, frame: Frame) {
-        var atomText: TextMode { textMode(attributes, default: .text) }  // read only where it matters
+        var atomText: TextMode { Self.textMode(attributes, default: .text) }  // read only where it matters
         switch name.tag {
         case .title: begin(.title(priority: 0), mode: isAtom && name.namespace != .none ? atomText : (attributes.has("type") ? atomText : .html), frame: frame, owner: .item)
         case .dcTitle: begin(.title(priority: 1), mode: .html, frame: frame, owner: .item)
@@ -390,12 +390,12 @@ struct FeedBuilder {
         case .summary: begin(.description(priority: 0), mode: isAtom ? atomText : .html, frame: frame, owner: .item)
         case .dcDescription: begin(.description(priority: 1), mode: .html, frame: frame, owner: .item)
         case .itunesSummary: begin(.description(priority: 2), mode: .html, frame: frame, owner: .item)
-        case .mediaDescription: begin(.description(priority: 3), mode: textMode(attributes, default: .text), frame: frame, owner: .item)
+        case .mediaDescription: begin(.description(priority: 3), mode: Self.textMode(attributes, default: .text), frame: frame, owner: .item)
         case .contentEncoded: begin(.content, mode: .html, frame: frame, owner: .item)
         case .xhtmlBody: begin(.content, mode: .xhtml, frame: frame, owner: .item)
         case .content:
             if attributes.has("src") { break }  // out-of-line content: nothing to read
-            begin(.content, mode: textMode(attributes, default: isAtom && format == .atom03 && attributes.value("mode") == "escaped" ? .html : .text), frame: frame, owner: .item)
+            begin(.content, mode: Self.textMode(attributes, default: isAtom && format == .atom03 && attributes.value("mode") == "escaped" ? .html : .text), frame: frame, owner: .item)
         case .pubDate, .published: begin(.published(priority: 0), mode: .text, frame: frame, owner: .item)
         case .dctermsIssued: begin(.published(priority: 1), mode: .text, frame: frame, owner: .item)
         case .created: begin(.published(priority: 2), mode: .text, frame: frame, owner: .item)
