@@ -301,19 +301,21 @@ struct FeedBuilder {
     }
 
     /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
+    /// An Atom text construct's kind from its `type` (and Atom 0.3's `mode`).
+    /// Read on the attribute bytes, ignoring ASCII case: a String per attribute,
+    /// lowercased and searched, cost more than the rest of the element.
     private static func textMode(_ attributes: XMLAttributes, default fallback: TextMode) -> TextMode {
         guard attributes.count > 0 else { return fallback }
-        let type = attributes.value("type")?.lowercased()
-        let mode = attributes.value("mode")?.lowercased()
-        if mode == "xml" { return .xhtml }
-        if mode == "escaped" && (type == nil || type!.contains("html")) { return .html }
-        switch type {
-        case nil, "": return fallback
-        case "text", "text/plain": return .text
-        case "html", "text/html": return .html
-        case "xhtml", "application/xhtml+xml": return .xhtml
-        default: return type!.hasPrefix("text/") ? .text : fallback
+        let type = attributes.valueBytes("type")
+        if let mode = attributes.valueBytes("mode") {
+            if Caseless.equals(mode, "xml") { return .xhtml }
+            if Caseless.equals(mode, "escaped") && (type.map { Caseless.contains($0, "html") } ?? true) { return .html }
         }
+        guard let type, !type.isEmpty else { return fallback }
+        if Caseless.equals(type, "text") || Caseless.equals(type, "text/plain") { return .text }
+        if Caseless.equals(type, "html") || Caseless.equals(type, "text/html") { return .html }
+        if Caseless.equals(type, "xhtml") || Caseless.equals(type, "application/xhtml+xml") { return .xhtml }
+        return Caseless.hasPrefix(type, "text/") ? .text : fallback
     }
 
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
@@ -327,11 +329,10 @@ struct FeedBuilder {
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
     private static func isBase64(_ attributes: XMLAttributes, isAtom: Bool) -> Bool {
         guard attributes.count > 0 else { return false }
-        let mode = attributes.value("mode")?.lowercased()
-        let type = attributes.value("type")?.lowercased() ?? ""
-        return mode == "base64"
-            || (isAtom && !type.isEmpty && !type.hasPrefix("text") && !type.contains("html") && !type.contains("xml")
-                && type != "xhtml")
+        if let mode = attributes.valueBytes("mode"), Caseless.equals(mode, "base64") { return true }
+        guard isAtom, let type = attributes.valueBytes("type"), !type.isEmpty else { return false }
+        return !Caseless.hasPrefix(type, "text") && !Caseless.contains(type, "html") && !Caseless.contains(type, "xml")
+            && !Caseless.equals(type, "xhtml")
     }
 
     // MARK: feed-level elements
@@ -714,4 +715,29 @@ final class FeedBuilderDelegate: SAXDelegate {
     func start(_ name: XMLElementName, attributes: XMLAttributes) { builder.start(name, attributes: attributes) }
     func end(_ name: XMLElementName) { builder.end(name) }
     func text(_ bytes: UnsafeBufferPointer<UInt8>) { builder.text(bytes) }
+}
+
+/// Comparisons of attribute bytes with ASCII words, ignoring ASCII case (for
+/// the ASCII words here, the same answers as lowercasing a String first).
+private enum Caseless {
+    @inline(__always) static func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+
+    static func hasPrefix(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        let w = word.utf8Start
+        for i in 0..<n where lower(b[i]) != w[i] { return false }
+        return true
+    }
+
+    static func equals(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        b.count == word.utf8CodeUnitCount && hasPrefix(b, word)
+    }
+
+    static func contains(_ b: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        for start in 0...(b.count - n) where hasPrefix(UnsafeBufferPointer(rebasing: b[start...]), word) { return true }
+        return false
+    }
 }

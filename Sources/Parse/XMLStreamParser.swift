@@ -27,6 +27,12 @@ struct XMLAttributes {
         return String(decoding: UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!), as: UTF8.self)
     }
 
+    /// The value's bytes, valid only during the callback.
+    func valueBytes(_ local: StaticString) -> UnsafeBufferPointer<UInt8>? {
+        guard let p = find(local, xmlNamespace: false) else { return nil }
+        return UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!)
+    }
+
     /// Whether the element has this attribute (any namespace but `xml:`).
     func has(_ local: StaticString) -> Bool { find(local, xmlNamespace: false) != nil }
 

@@ -180,6 +180,23 @@ import Testing
         #expect(p.items[0].published.map(Timestamp.rfc3339) == "2004-04-20T00:23:47Z")
         #expect(p.items[0].updated.map(Timestamp.rfc3339) == "2004-04-20T11:56:34Z")
     }
+
+    /// Text construct types and modes in any ASCII case, as feeds write them:
+    /// the value as the element holds it, and the summary it gives.
+    @Test(arguments: [
+        (#"type="HTML""#, "&lt;b&gt;x&lt;/b&gt; &amp;amp;", "x &"),
+        (#"type="Text/Plain""#, "&lt;b&gt;", "<b>"),
+        (#"type="TEXT""#, "a  &lt;b&gt;", "a  <b>"),
+        (#"type="application/XHTML+xml""#, #"<div xmlns="http://www.w3.org/1999/xhtml"><i>y</i> &amp;</div>"#, "y &"),
+        (#"type="text/X-Custom""#, "&lt;i&gt;", "<i>"),
+        (#"mode="ESCAPED""#, "&lt;i&gt;z&lt;/i&gt;", "z"),
+        (#"type="Image/PNG""#, "eHl6", "xyz"),  // base64 of a non-text type
+        (#"mode="Base64" type="TEXT/HTML""#, "PGk+dzwvaT4=", "w"),
+    ])
+    func atomTextConstructsIgnoreCase(attributes: String, value: String, summary: String) throws {
+        let p = try parse(#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>e</id><summary "# + attributes + ">" + value + "</summary></entry></feed>")
+        #expect(p.items[0].summary == summary)
+    }
 }
 
 @Suite struct DateTests {
