@@ -629,10 +629,12 @@ struct FeedBuilder {
 
     /// `s` trimmed of `set`; without Foundation's UTF-16 round trip when it begins
     /// and ends with a printable ASCII byte (nearly every URL), as it is then.
-    static func trimmed(_ s: String, _ set: CharacterSet) -> String {
+    /// (The set is made only when the ends need trimming: getting Foundation's
+    /// `.whitespacesAndNewlines` costs hundreds of instructions, once per link.)
+    static func trimmed(_ s: String, _ set: @autoclosure () -> CharacterSet) -> String {
         let u = s.utf8
         if let f = u.first, let l = u.last, f > 0x20, f < 0x7F, l > 0x20, l < 0x7F { return s }
-        return s.trimmingCharacters(in: set)
+        return s.trimmingCharacters(in: set())
     }
 
     /// Whitespace runs to one space, trimmed.
