@@ -246,15 +246,24 @@ struct XMLRepair {
             return 2
         }
         if c == 0x2F {  // "</": read the whole end tag, then decide
-            var j = i + 2
-            while j < n, b[j] != 0x3E, j - i < 300 { j += 1 }
-            if j >= n {
-                if !final { return nil }
-                return n - i  // a truncated end tag: the close at the end does its work
-            }
-            guard b[j] == 0x3E else { out.append(literal: "&lt;"); return 1 }
+            // The name runs to white space or '>'; the tag, to '>' (in one pass when,
+            // as nearly always, the name ends at the '>').
+            // A '>' is looked for up to 300 bytes after the '<'.
+            let limit = min(n, i + 301)
             var nameEnd = i + 2
-            while nameEnd < j, b[nameEnd] != 0x20, b[nameEnd] != 0x09, b[nameEnd] != 0x0A, b[nameEnd] != 0x0D { nameEnd += 1 }
+            while nameEnd < limit, b[nameEnd] != 0x3E, b[nameEnd] != 0x20, b[nameEnd] != 0x09, b[nameEnd] != 0x0A, b[nameEnd] != 0x0D {
+                nameEnd += 1
+            }
+            var j = nameEnd
+            while j < limit, b[j] != 0x3E { j += 1 }
+            if j == limit {
+                guard n - i > 300 else {
+                    if !final { return nil }
+                    return n - i  // a truncated end tag: the close at the end does its work
+                }
+                out.append(literal: "&lt;")
+                return 1
+            }
             if let k = open.lastIndex(of: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd])) {
                 while open.count > k + 1 { open.popLast { Self.writeEndTag($0, &out) } }
                 open.popLast { Self.writeEndTag($0, &out) }

@@ -96,6 +96,22 @@ import Testing
         }
     }
 
+    /// End tags near the 300 bytes the repair step reads for one, with and
+    /// without white space before the '>', whole and split anywhere.
+    @Test func longEndTagsReadTheSameInAnyChunking() throws {
+        for length in [1, 297, 298, 299, 300, 301] {
+            let name = String(repeating: "x", count: length)
+            for end in ["</\(name)>", "</\(name) >", "</\(name)\n  >"] {
+                let doc = rss("<item><title>a</title><\(name)>b\(end)<guid>g</guid></item><item><title>c</title></item>")
+                let whole = try parse(doc)
+                #expect(whole.items.map(\.title) == ["a", "c"], "name of \(length) bytes, end tag \(end.count) bytes")
+                for size in [1, 5, 299, 300, 301] {
+                    #expect(try parseInChunks(Array(doc.utf8), size: size).items == whole.items, "chunks of \(size)")
+                }
+            }
+        }
+    }
+
     @Test func undeclaredHTMLEntities() throws {
         let p = try Fixture.parse("broken-html-entities.xml")
         #expect(p.feed.title == "Entities here")  // a no-break space is white space in a one-line title
