@@ -5,7 +5,9 @@ import Foundation
 /// Turns item drafts into finished `Item`s: text rendered, content sanitized,
 /// fallbacks applied, and stable keys and ids assigned.
 enum ItemAssembler {
-    /// Completes items once the whole document is read: feed-level fallbacks, keys and ids.
+    /// Completes items once the whole document is read: the feed's language where an
+    /// item has none, paragraphs recurring across items removed, and the keys (and
+    /// ids) of items whose guid turned out not to be unique settled.
     /// `tally` counted the paragraphs of the items' stories as `finish` made them.
     static func complete(
         _ items: consuming [Item], tally: StoryText.ParagraphTally, feed: FeedInfo, feedID: String
