@@ -88,6 +88,12 @@ extension FeedBuilder.Draft {
 }
 
 extension StoryText.ParagraphTally {
+    /// The items' cleaned stories counted.
+    init(_ items: [Item]) {
+        self.init()
+        for item in items { add(item) }
+    }
+
     /// Counts the item's cleaned story, if it has one.
     mutating func add(_ item: Item) {
         if let text = item.contentText { add(text) }

@@ -300,7 +300,6 @@ struct FeedBuilder {
         draft = d
     }
 
-    /// Atom `type` (and Atom 0.3 `mode`) to a text mode.
     /// An Atom text construct's kind from its `type` (and Atom 0.3's `mode`).
     /// Read on the attribute bytes, ignoring ASCII case: a String per attribute,
     /// lowercased and searched, cost more than the rest of the element.

@@ -132,9 +132,8 @@ public final class FeedParser {
             }
             let (info, drafts, dropped) = read
             let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }
-            var tally = StoryText.ParagraphTally()
-            for item in finished { tally.add(item) }
-            let (items, boilerplate) = ItemAssembler.complete(finished, tally: tally, feed: info, feedID: options.feedID)
+            let (items, boilerplate) = ItemAssembler.complete(
+                finished, tally: StoryText.ParagraphTally(finished), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):
