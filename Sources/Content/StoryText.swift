@@ -277,7 +277,7 @@ public enum StoryText {
     /// Paragraphs shorter than this never count as boilerplate (datelines, "Read more").
     public static let minimumRecurringLength = 40
 
-    @inline(__always) static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+    @inline(__always) private static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         Paragraphs.hasAtLeast(minimumRecurringLength, charactersIn: b, r)
     }
 

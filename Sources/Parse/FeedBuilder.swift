@@ -228,7 +228,6 @@ struct FeedBuilder {
                     finisher.add(d)
                 }
             }
-            draft = nil
         case .person where stack.last?.context != .person:
             if let p = person {
                 let display = p.name ?? p.email
