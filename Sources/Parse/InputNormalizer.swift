@@ -36,33 +36,86 @@ struct InputNormalizer {
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout ByteSink) {
-        if case .undecided = decoder {
+        switch decoder {
+        case .undecided:
             carry.append(contentsOf: chunk)
             guard carry.count >= 1024 else { return }
             decide()
             let pending = carry
             carry = []
             pending.withUnsafeBytes { decode($0, final: false) }
-        } else if case .utf8 = decoder, decoded.isEmpty, carry.isEmpty, Self.isCleanUTF8(chunk) {
-            // The common case: nothing to decode, so the repair step reads the chunk in place.
-            markMultibyteSeen(chunk)
-            let rest = repair.run(chunk.assumingMemoryBound(to: UInt8.self), into: &out, final: false)
-            decoded.append(contentsOf: rest)
+        case .utf8:
+            pushUTF8(chunk, into: &out)
             return
-        } else {
+        case .windows1252, .iconv:
             decode(chunk, final: false)
         }
         repair.run(&decoded, into: &out, final: false)
     }
 
-    /// Whether the bytes are complete, valid UTF-8 with no character XML forbids
-    /// (a chunk that `appendUTF8` would copy unchanged).
-    static func isCleanUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+    /// UTF-8 input. The clean stretch of the chunk (almost always all of it) goes to
+    /// the repair step where it lies; only bytes that need decoding are copied first.
+    private mutating func pushUTF8(_ chunk: UnsafeRawBufferPointer, into out: inout ByteSink) {
+        var start = 0
+        if !carry.isEmpty {
+            // The last chunk ended inside a sequence: finish it with this one's continuation bytes.
+            while start < min(chunk.count, 3), chunk[start] & 0xC0 == 0x80 { start += 1 }
+            var head = carry
+            carry = []
+            head.append(contentsOf: chunk[0..<start])
+            // Followed by any other byte, the sequence is as complete as it gets.
+            head.withUnsafeBytes { decode($0, final: start < chunk.count) }
+            guard case .utf8 = decoder else {
+                // The sequence was no UTF-8 and nothing before it was: the rest is read as the fallback charset.
+                decode(UnsafeRawBufferPointer(rebasing: chunk[start...]), final: false)
+                repair.run(&decoded, into: &out, final: false)
+                return
+            }
+        }
+        let (end, multibyte) = Self.cleanUTF8Prefix(chunk, from: start)
+        if multibyte { decoder = .utf8(sawMultibyte: true) }
+        if end > start {
+            repairInPlace(UnsafeRawBufferPointer(rebasing: chunk[start..<end]).assumingMemoryBound(to: UInt8.self), into: &out)
+        }
+        if end < chunk.count {
+            decode(UnsafeRawBufferPointer(rebasing: chunk[end...]), final: false)
+            repair.run(&decoded, into: &out, final: false)
+        }
+    }
+
+    /// Runs the repair step over clean bytes without copying them. Bytes it left
+    /// waiting in `decoded` (a tag or reference cut by the last chunk's end) are
+    /// given the first bytes of this stretch until what it leaves lies within the
+    /// stretch; from there it reads the stretch in place.
+    private mutating func repairInPlace(_ clean: UnsafeBufferPointer<UInt8>, into out: inout ByteSink) {
+        var from = 0
+        if !decoded.isEmpty {
+            var taken = 0
+            repeat {
+                let upTo = min(clean.count, max(4096, taken * 2))
+                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: clean[taken..<upTo]))
+                taken = upTo
+                repair.run(&decoded, into: &out, final: false)
+            } while decoded.count > taken && taken < clean.count
+            guard decoded.count <= taken else { return }  // all of the stretch waits in `decoded`
+            from = taken - decoded.count  // what is left is the stretch's bytes from here to `taken`
+            decoded.removeAll(keepingCapacity: true)
+        }
+        let rest = repair.run(UnsafeBufferPointer(rebasing: clean[from...]), into: &out, final: false)
+        decoded.append(contentsOf: rest)
+    }
+
+    /// Where the complete, valid UTF-8 from `start` ends: the first byte that is a
+    /// character XML forbids, or starts an invalid or unfinished sequence (the
+    /// bytes up to there are what `appendUTF8` would copy unchanged). `multibyte`:
+    /// whether that stretch holds a multi-byte sequence.
+    static func cleanUTF8Prefix(_ b: UnsafeRawBufferPointer, from start: Int) -> (end: Int, multibyte: Bool) {
         let n = b.count
-        var i = 0
+        var i = start
+        var multibyte = false
         while i < n {
             i = ByteScan.nextNonPrintableASCII(b, from: i, to: n)
-            guard i < n else { return true }
+            guard i < n else { break }
             let c = b[i]
             let need: Int
             var v: UInt32
@@ -71,23 +124,21 @@ struct InputNormalizer {
             case 0xC2...0xDF: need = 1; v = UInt32(c & 0x1F); minimum = 0x80
             case 0xE0...0xEF: need = 2; v = UInt32(c & 0x0F); minimum = 0x800
             case 0xF0...0xF4: need = 3; v = UInt32(c & 0x07); minimum = 0x10000
-            default: return false
+            default: return (i, multibyte)
             }
-            guard i + need < n else { return false }
+            guard i + need < n else { return (i, multibyte) }
             for k in 1...need {
                 let d = b[i + k]
-                guard d & 0xC0 == 0x80 else { return false }
+                guard d & 0xC0 == 0x80 else { return (i, multibyte) }
                 v = v << 6 | UInt32(d & 0x3F)
             }
-            guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v), v != 0xFFFE, v != 0xFFFF else { return false }
+            guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v), v != 0xFFFE, v != 0xFFFF else {
+                return (i, multibyte)
+            }
+            multibyte = true
             i += need + 1
         }
-        return true
-    }
-
-    /// Once a multi-byte sequence was seen the document is UTF-8 for good (see `appendUTF8`).
-    private mutating func markMultibyteSeen(_ chunk: UnsafeRawBufferPointer) {
-        if case .utf8(false) = decoder, chunk.contains(where: { $0 >= 0x80 }) { decoder = .utf8(sawMultibyte: true) }
+        return (n, multibyte)
     }
 
     mutating func finish(into out: inout ByteSink) {
@@ -161,6 +212,15 @@ struct InputNormalizer {
     // MARK: decoding
 
     private mutating func decode(_ input: UnsafeRawBufferPointer, final: Bool) {
+        if case .undecided = decoder { return }
+        if !carry.isEmpty {
+            // The last chunk ended inside a sequence: decode it joined with these bytes.
+            var joined = carry
+            carry = []
+            joined.append(contentsOf: input)
+            joined.withUnsafeBytes { decode($0, final: final) }
+            return
+        }
         switch decoder {
         case .undecided:
             return

@@ -55,4 +55,69 @@ import Testing
             #expect(chunked.feed == whole.feed, "\(file) in \(chunk)-byte chunks")
         }
     }
+
+    /// Every encoding fixture, with a comment put before its root element so that
+    /// its text lies past the first kilobyte (from which the encoding is chosen),
+    /// reads the same in chunks of any size: a sequence split between two chunks
+    /// is joined, never replaced or moved.
+    @Test(arguments: [1, 2, 3, 5, 7, 64, 1000])
+    func sequencesSplitBetweenChunksAreJoined(chunk: Int) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Fixture.folder.path).filter { $0.hasPrefix("enc-") }
+        #expect(files.count >= 18)
+        for file in files.sorted() {
+            let bytes = padded(try Fixture.bytes(file), file: file)
+            let whole = try FeedParser.parse(bytes, options: ParseOptions(feedID: "test"))
+            #expect(!whole.items.isEmpty, "\(file)")
+            let chunked = try parseInChunks(bytes, size: chunk)
+            #expect(chunked.items == whole.items, "\(file) in \(chunk)-byte chunks")
+            #expect(chunked.feed == whole.feed, "\(file) in \(chunk)-byte chunks")
+        }
+    }
+
+    /// `bytes` with a 2 KB comment after the XML declaration, in the file's code units.
+    private func padded(_ bytes: [UInt8], file: String) -> [UInt8] {
+        let (unit, bigEndian) = file.contains("utf-16le") ? (2, false) : file.contains("utf-16be") ? (2, true)
+            : file.contains("utf-32le") ? (4, false) : (1, false)
+        func encode(_ ascii: String) -> [UInt8] {
+            ascii.utf8.flatMap { c -> [UInt8] in
+                var u = [UInt8](repeating: 0, count: unit)
+                u[bigEndian ? unit - 1 : 0] = c
+                return u
+            }
+        }
+        let declarationEnd = encode("?>")
+        var at = 0
+        for i in 0..<(bytes.count - declarationEnd.count) where Array(bytes[i..<(i + declarationEnd.count)]) == declarationEnd {
+            at = i + declarationEnd.count
+            break
+        }
+        var out = bytes
+        out.insert(contentsOf: encode("<!--" + String(repeating: "padding ", count: 256) + "-->"), at: at)
+        return out
+    }
+
+    /// A long UTF-8 document of everything the normalizer mends (multi-byte text,
+    /// characters XML forbids, invalid bytes, bare ampersands, a tag longer than
+    /// the repair step's first look past a chunk's end), split at every kind of place.
+    @Test func mendedUTF8ReadsTheSameInAnyChunking() throws {
+        let long = String(repeating: "ключ=значение; ", count: 700)  // a 10 KB attribute
+        var items = ""
+        for i in 0..<40 {
+            items += "<item><title>Новость \(i) — «цитата» € 😀 \u{1}\u{8} a & b</title>"
+                + "<description a=\"\(i == 7 ? long : "x")\">Текст, 中文, ελληνικά &amp; &nbsp;x</description></item>"
+        }
+        var bytes = Array(rss(items).utf8)
+        // Invalid bytes after valid multi-byte text: each becomes U+FFFD.
+        let mark = Array("Новость 20".utf8)
+        let at = try #require((0..<(bytes.count - mark.count)).first { Array(bytes[$0..<($0 + mark.count)]) == mark })
+        bytes.insert(contentsOf: [0xFF, 0xC3, 0x28, 0xE2, 0x82], at: at)
+        let whole = try FeedParser.parse(bytes, options: ParseOptions(feedID: "test"))
+        #expect(whole.items.count == 40)
+        #expect(whole.items[20].title == "\u{FFFD}\u{FFFD}(\u{FFFD}\u{FFFD}Новость 20 — «цитата» € 😀 a & b")
+        #expect(whole.items[7].contentText == "Текст, 中文, ελληνικά & x")
+        for size in [1, 2, 3, 4, 5, 1023, 1024, 1025, 4095, 4096, 4097, 5000, 9999, 16384] {
+            let chunked = try parseInChunks(bytes, size: size)
+            #expect(chunked.items == whole.items, "chunks of \(size)")
+        }
+    }
 }
