@@ -220,12 +220,14 @@ struct FeedBuilder {
         }
         switch frame.context {
         case .item where stack.last?.context != .item:
-            if var d = draft.take() {
+            // Changed in place and moved out: binding it to a local copied every field.
+            if draft != nil {
                 if finisher.count >= maxItems {
                     itemsDropped += 1
+                    draft = nil
                 } else {
-                    if d.language == nil { d.language = frame.language }
-                    finisher.add(d)
+                    if draft!.language == nil { draft!.language = frame.language }
+                    finisher.add(draft.take()!)
                 }
             }
         case .person where stack.last?.context != .person:
@@ -292,11 +294,11 @@ struct FeedBuilder {
     }
 
     private mutating func beginItem(_ frame: Frame, attributes: XMLAttributes) {
-        var d = Draft()
-        d.base = frame.base
-        d.rdfAbout = attributes.value("about")
-        if format == .rss10, d.rdfAbout?.isEmpty == true { d.rdfAbout = nil }
-        draft = d
+        var about = attributes.value("about")
+        if format == .rss10, about?.isEmpty == true { about = nil }
+        draft = Draft()
+        draft!.base = frame.base
+        draft!.rdfAbout = about
     }
 
     /// An Atom text construct's kind from its `type` (and Atom 0.3's `mode`).
