@@ -2,11 +2,15 @@
 /// `[UInt8]` checks uniqueness and capacity through generic paths on every
 /// append, and the renderer appends a byte, a name or a run at a time.
 /// The feed parser's repair step writes into one too. Not copyable: it owns
-/// its memory and frees it when it goes.
+/// its memory and frees it when it goes. The appends are inlinable: the
+/// repair step in another module appends a byte or a run at a time too.
 public struct ByteSink: ~Copyable {
-    private var base: UnsafeMutablePointer<UInt8>
-    public private(set) var count = 0
-    private var capacity: Int
+    @usableFromInline var base: UnsafeMutablePointer<UInt8>
+    @usableFromInline var used = 0
+    @usableFromInline var capacity: Int
+
+    /// How many bytes it holds.
+    @inlinable public var count: Int { used }
 
     public init(capacity: Int) {
         self.capacity = max(capacity, 16)
@@ -15,26 +19,26 @@ public struct ByteSink: ~Copyable {
 
     deinit { base.deallocate() }
 
-    public var isEmpty: Bool { count == 0 }
-    public var last: UInt8? { count > 0 ? base[count - 1] : nil }
-    public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+    @inlinable public var isEmpty: Bool { used == 0 }
+    public var last: UInt8? { used > 0 ? base[used - 1] : nil }
+    public var bytes: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: used) }
 
-    @inline(__always) public subscript(i: Int) -> UInt8 { base[i] }
+    @inlinable @inline(__always) public subscript(i: Int) -> UInt8 { base[i] }
 
-    @inline(__always) public mutating func append(_ b: UInt8) {
-        if count == capacity { grow(to: count + 1) }
-        base[count] = b
-        count += 1
+    @inlinable @inline(__always) public mutating func append(_ b: UInt8) {
+        if used == capacity { grow(to: used + 1) }
+        base[used] = b
+        used += 1
     }
 
-    @inline(__always) public mutating func append(contentsOf run: UnsafeBufferPointer<UInt8>) {
+    @inlinable @inline(__always) public mutating func append(contentsOf run: UnsafeBufferPointer<UInt8>) {
         guard let source = run.baseAddress, run.count > 0 else { return }
-        if count + run.count > capacity { grow(to: count + run.count) }
-        (base + count).initialize(from: source, count: run.count)
-        count += run.count
+        if used + run.count > capacity { grow(to: used + run.count) }
+        (base + used).initialize(from: source, count: run.count)
+        used += run.count
     }
 
-    @inline(__always) public mutating func append(literal s: StaticString) {
+    @inlinable @inline(__always) public mutating func append(literal s: StaticString) {
         append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
@@ -43,10 +47,10 @@ public struct ByteSink: ~Copyable {
     }
 
     /// A decoded reference: its (at most eight) bytes stored at once.
-    @inline(__always) public mutating func append(contentsOf value: ShortUTF8) {
-        if count + 8 > capacity { grow(to: count + 8) }
-        UnsafeMutableRawPointer(base + count).storeBytes(of: value.packed.littleEndian, as: UInt64.self)
-        count += value.count
+    @inlinable @inline(__always) public mutating func append(contentsOf value: ShortUTF8) {
+        if used + 8 > capacity { grow(to: used + 8) }
+        UnsafeMutableRawPointer(base + used).storeBytes(of: value.packed.littleEndian, as: UInt64.self)
+        used += value.count
     }
 
     public mutating func append<S: Sequence<UInt8>>(contentsOf bytes: S) {
@@ -54,23 +58,23 @@ public struct ByteSink: ~Copyable {
     }
 
     public mutating func removeLast() {
-        precondition(count > 0, "removeLast on an empty ByteSink")
-        count -= 1
+        precondition(used > 0, "removeLast on an empty ByteSink")
+        used -= 1
     }
 
     /// Empties it, keeping its memory.
-    public mutating func removeAll() { count = 0 }
+    public mutating func removeAll() { used = 0 }
 
     /// Room for `extra` more bytes without growing.
-    public mutating func reserve(_ extra: Int) {
-        if count + extra > capacity { grow(to: count + extra) }
+    @inlinable public mutating func reserve(_ extra: Int) {
+        if used + extra > capacity { grow(to: used + extra) }
     }
 
-    private mutating func grow(to needed: Int) {
+    @usableFromInline mutating func grow(to needed: Int) {
         var newCapacity = capacity * 2
         while newCapacity < needed { newCapacity *= 2 }
         let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-        grown.initialize(from: base, count: count)
+        grown.initialize(from: base, count: used)
         base.deallocate()
         base = grown
         capacity = newCapacity
