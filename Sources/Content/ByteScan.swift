@@ -47,6 +47,23 @@ public enum ByteScan {
         return j
     }
 
+    /// The index of the first byte at or after `i` (before `end`) that is `c1`, `c2`, `c3` or `c4`.
+    @inlinable @inline(__always) public static func next(
+        _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c1: UInt8, _ c2: UInt8, _ c3: UInt8, _ c4: UInt8
+    ) -> Int {
+        var j = i
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while j + 8 <= end {
+                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+                if has(x, c1) || has(x, c2) || has(x, c3) || has(x, c4) { break }
+                j += 8
+            }
+        }
+        while j < end, b[j] != c1, b[j] != c2, b[j] != c3, b[j] != c4 { j += 1 }
+        return j
+    }
+
     /// The index of the first byte at or after `i` that is not printable ASCII
     /// (0x20–0x7F); tab, LF and CR count as printable.
     @inlinable @inline(__always) public static func nextNonPrintableASCII(_ b: UnsafeRawBufferPointer, from i: Int, to end: Int) -> Int {

@@ -433,7 +433,9 @@ struct XMLRepair {
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<(k + used)]))
                     k += used
                 }
-            case 0x3C:
+            case 0x3C, 0x0D:
+                // Markup; or a carriage return, which libxml2's push parser keeps as it is
+                // in a CDATA section but reads as a newline in text (as XML asks).
                 break scan
             case 0x5D:
                 // "]]>" would end the section; at the end of the input it cannot be ruled out.
@@ -442,7 +444,7 @@ struct XMLRepair {
                 out.append(0x5D)
                 k += 1
             default:
-                let j = ByteScan.next(b, from: k + 1, to: n, 0x26, 0x3C, 0x5D)
+                let j = ByteScan.next(b, from: k + 1, to: n, 0x26, 0x3C, 0x5D, 0x0D)
                 openSection(&out)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<j]))
                 k = j

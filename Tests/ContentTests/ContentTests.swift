@@ -221,7 +221,7 @@ import Testing
 @Suite struct ByteScanTests {
     @Test func scansAgreeWithAPlainSearch() {
         var rng = SystemRandomNumberGenerator()
-        let alphabet: [UInt8] = [0x26, 0x3C, 0x5D, 0x41, 0x20, 0xC3, 0xA9, 0x0A, 0x00, 0x7F, 0x09, 0x1F]
+        let alphabet: [UInt8] = [0x26, 0x3C, 0x5D, 0x41, 0x20, 0xC3, 0xA9, 0x0A, 0x00, 0x7F, 0x09, 0x1F, 0x0D]
         for _ in 0..<200 {
             let bytes = (0..<Int.random(in: 0...40, using: &rng)).map { _ -> UInt8 in
                 Int.random(in: 0..<4, using: &rng) == 0 ? alphabet.randomElement(using: &rng)! : 0x61
@@ -231,6 +231,8 @@ import Testing
                     for end in start...b.count {
                         let plain3 = (start..<end).first { [0x26, 0x3C, 0x5D].contains(b[$0]) } ?? end
                         #expect(ByteScan.next(b, from: start, to: end, 0x26, 0x3C, 0x5D) == plain3)
+                        let plain4 = (start..<end).first { [0x26, 0x3C, 0x5D, 0x0D].contains(b[$0]) } ?? end
+                        #expect(ByteScan.next(b, from: start, to: end, 0x26, 0x3C, 0x5D, 0x0D) == plain4)
                         let plainMarkup = (start..<end).first { b[$0] == 0x3C || b[$0] == 0x26 } ?? end
                         #expect(ByteScan.nextMarkup(b, from: start, to: end) == plainMarkup)
                         let plainNonPrintable = (start..<end).first {
