@@ -40,8 +40,8 @@ public enum HTMLRenderer {
                 while end > start, TextBytes.isSpace(r.html[end - 1]) { end -= 1 }
             }
             return HTMLRendering(
-                html: String(decoding: UnsafeBufferPointer(rebasing: r.html.bytes[start..<end]), as: UTF8.self),
-                text: String(decoding: r.text.bytes, as: UTF8.self))
+                html: UTF8String.make(UnsafeBufferPointer(rebasing: r.html.bytes[start..<end])),
+                text: UTF8String.make(r.text.bytes))
         }
     }
 }

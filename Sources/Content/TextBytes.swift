@@ -11,7 +11,7 @@ public enum TextBytes {
             var start = 0, end = b.count
             while start < end, isSpace(b[start]) { start += 1 }
             while end > start, isSpace(b[end - 1]) { end -= 1 }
-            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+            return UTF8String.make(UnsafeBufferPointer(rebasing: b[start..<end]))
         }
     }
 

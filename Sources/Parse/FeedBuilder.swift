@@ -18,7 +18,7 @@ struct CapturedText {
     var mode: TextMode
     var base: URL?
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    var string: String { UTF8String.make(bytes) }
     var trimmed: String { TextBytes.trimmed(bytes) }
 }
 

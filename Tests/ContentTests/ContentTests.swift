@@ -245,3 +245,36 @@ import Testing
         }
     }
 }
+
+/// Strings made through the word-at-a-time validator are the strings the
+/// standard library makes, for valid and broken UTF-8 alike.
+@Suite struct UTF8StringTests {
+    @Test func agreesWithTheStandardLibrary() {
+        var rng = SystemRandomNumberGenerator()
+        // Pieces that make valid text, and bytes that break it: overlong forms,
+        // surrogates, past U+10FFFF, stray continuation bytes, cut sequences.
+        let pieces: [[UInt8]] = [
+            Array("plain ascii text ".utf8), Array("é".utf8), Array("“".utf8), Array("中".utf8), Array("😀".utf8),
+            Array("\u{7FF}\u{800}\u{FFFF}\u{10000}\u{10FFFF}\u{D7FF}\u{E000}".utf8),
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
+            [0xF0, 0x80, 0x80, 0x80], [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+            [0x80], [0xBF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98], [0xFF], [0xFE],
+        ]
+        var valid = 0, invalid = 0
+        for _ in 0..<3000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...12, using: &rng) {
+                // Mostly valid pieces, so that valid and invalid inputs both come up often.
+                let piece = Int.random(in: 0..<10, using: &rng) < 8
+                    ? pieces[Int.random(in: 0..<6, using: &rng)] : pieces.randomElement(using: &rng)!
+                bytes += piece
+            }
+            let expected = String(decoding: bytes, as: UTF8.self)
+            let isValid = bytes.withUnsafeBufferPointer { UTF8String.isValid($0) }
+            #expect(isValid == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+            #expect(UTF8String.make(bytes) == expected, "\(bytes)")
+            if isValid { valid += 1; #expect(Array(UTF8String.make(bytes).utf8) == bytes) } else { invalid += 1 }
+        }
+        #expect(valid > 500 && invalid > 500)
+    }
+}
