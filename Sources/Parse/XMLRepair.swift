@@ -121,8 +121,7 @@ struct XMLRepair {
                 }
                 if quote != 0 {
                     // A run of the value that needs nothing: copied at once.
-                    var j = i
-                    while j < n, b[j] != quote, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
+                    let j = ByteScan.next(b, from: i, to: n, quote, 0x3C, 0x26)
                     if j > i {
                         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
                         i = j
@@ -163,27 +162,35 @@ struct XMLRepair {
                     // "<a <b>": the first tag never ended; end it here.
                     out.append(0x3E)
                     endStartTag(selfClosing: false)
-                } else {
-                    if c == 0x22 || c == 0x27 {
-                        state = .startTag(quote: c)
-                        attributes += 1
-                    }
-                    if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
-                        if attributes >= Self.maxAttributes {
-                            // libxml2 2.9 checks each attribute against all before it: 100,000
-                            // attributes took seconds. No feed element needs more than this.
-                            droppingAttributes = true
-                            if !notedAttributeLimit {
-                                notedAttributeLimit = true
-                                problems.append("an element with more than \(Self.maxAttributes) attributes: the rest were dropped")
-                            }
-                            i += 1
-                            continue
+                } else if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                    if attributes >= Self.maxAttributes {
+                        // libxml2 2.9 checks each attribute against all before it: 100,000
+                        // attributes took seconds. No feed element needs more than this.
+                        droppingAttributes = true
+                        if !notedAttributeLimit {
+                            notedAttributeLimit = true
+                            problems.append("an element with more than \(Self.maxAttributes) attributes: the rest were dropped")
                         }
-                    } else {
-                        lastTagByte = c
+                        i += 1
+                        continue
                     }
                     out.append(c); i += 1
+                } else if c == 0x22 || c == 0x27 {
+                    state = .startTag(quote: c)
+                    attributes += 1
+                    lastTagByte = c
+                    out.append(c); i += 1
+                } else {
+                    // An attribute's name and '=' (or a '/'): copied as one run.
+                    var j = i + 1
+                    while j < n {
+                        let d = b[j]
+                        if d == 0x22 || d == 0x27 || d == 0x3E || d == 0x3C || d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D { break }
+                        j += 1
+                    }
+                    lastTagByte = b[j - 1]
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                    i = j
                 }
             case .comment:
                 let (used, complete) = copy(until: "-->", b, i, &out, final: final)
