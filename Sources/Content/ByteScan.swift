@@ -10,6 +10,17 @@ public enum ByteScan {
     /// Whether any byte of `x` equals `b`.
     @inlinable @inline(__always) public static func has(_ x: UInt64, _ b: UInt8) -> Bool { hasZero(x ^ (ones &* UInt64(b))) }
 
+    /// The high bit of each byte of `x` that equals `b`, and perhaps of bytes after
+    /// the first such: its lowest set bit is exact (the borrow that makes false
+    /// positives only runs upward), which is all a search needs.
+    @inlinable @inline(__always) public static func matches(_ x: UInt64, _ b: UInt8) -> UInt64 {
+        let y = x ^ (ones &* UInt64(b))
+        return (y &- ones) & ~y & highs
+    }
+
+    /// The index within a little-endian word of the byte whose high bit is the lowest set bit of `mask`.
+    @inlinable @inline(__always) static func firstByte(_ mask: UInt64) -> Int { mask.trailingZeroBitCount >> 3 }
+
     /// Whether any byte of `x` is below `n` (n <= 128), or has its high bit set.
     @inlinable @inline(__always) public static func hasBelowOrHigh(_ x: UInt64, _ n: UInt8) -> Bool {
         ((x &- ones &* UInt64(n)) | x) & highs != 0
@@ -21,8 +32,9 @@ public enum ByteScan {
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
             while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                if has(x, 0x3C) || has(x, 0x26) { break }
+                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
+                let m = matches(x, 0x3C) | matches(x, 0x26)
+                if m != 0 { return j + firstByte(m) }
                 j += 8
             }
         }
@@ -38,8 +50,9 @@ public enum ByteScan {
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
             while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                if has(x, c1) || has(x, c2) || has(x, c3) { break }
+                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
+                let m = matches(x, c1) | matches(x, c2) | matches(x, c3)
+                if m != 0 { return j + firstByte(m) }
                 j += 8
             }
         }
@@ -55,8 +68,9 @@ public enum ByteScan {
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
             while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
-                if has(x, c1) || has(x, c2) || has(x, c3) || has(x, c4) { break }
+                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
+                let m = matches(x, c1) | matches(x, c2) | matches(x, c3) | matches(x, c4)
+                if m != 0 { return j + firstByte(m) }
                 j += 8
             }
         }

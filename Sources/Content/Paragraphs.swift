@@ -63,7 +63,8 @@ public enum Paragraphs {
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
             while j + 8 <= n {
-                if ByteScan.has(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self), 0x0A) { break }
+                let m = ByteScan.matches(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian, 0x0A)
+                if m != 0 { return j + ByteScan.firstByte(m) }
                 j += 8
             }
         }
