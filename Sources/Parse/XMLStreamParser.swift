@@ -199,7 +199,9 @@ final class XMLStreamParser {
     private func classify(local: UnsafePointer<xmlChar>, uri: UnsafePointer<xmlChar>?) -> (Tag, Namespace) {
         let localPointer = UnsafeRawPointer(local), uriPointer = uri.map(UnsafeRawPointer.init)
         // libxml2 interns element names in its dictionary, so one name is one pointer.
-        let slot = Int(truncatingIfNeeded: UInt(bitPattern: localPointer) >> 3) & 63
+        // Hashed, not masked: names sit a few bytes apart in the dictionary's pool, and
+        // the address bits alone put an Atom entry's names in the same slots (six misses an item).
+        let slot = Int(truncatingIfNeeded: (UInt(bitPattern: localPointer) &* 0x9E37_79B9_7F4A_7C15) >> 58)
         let recent = recentNames[slot]
         if recent.local == localPointer && recent.uri == uriPointer { return (recent.tag, recent.namespace) }
         let found = classifyUncached(local: local, uri: uri)
