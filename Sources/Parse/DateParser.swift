@@ -118,13 +118,14 @@ public enum DateParser {
 
     private static func iso8601(_ b: [UInt8]) -> Date? {
         var i = 0
-        func number(_ maxDigits: Int) -> Int64? {
+        // Inlined: called as a closure over `i`, each call paid a run-time exclusivity check.
+        @inline(__always) func number(_ maxDigits: Int) -> Int64? {
             var v: Int64 = 0
             var n = 0
             while i < b.count, n < maxDigits, isDigit(b[i]) { v = v * 10 + Int64(b[i] - 48); i += 1; n += 1 }
             return n == 0 ? nil : v
         }
-        func skip(_ c: UInt8) -> Bool {
+        @inline(__always) func skip(_ c: UInt8) -> Bool {
             if i < b.count, b[i] == c { i += 1; return true }
             return false
         }
