@@ -72,9 +72,13 @@ final class DraftFinisher: @unchecked Sendable {
         room.wait()
         let feedID = feedID
         queue.async {
-            let items = drafts.map { ItemAssembler.finish($0, feedID: feedID) }
-            for item in items { self.tally.add(item) }
-            self.finished.append(contentsOf: items)
+            // Each item appended as it is made: mapping to an array and appending that
+            // copied every item once more.
+            for draft in drafts {
+                let item = ItemAssembler.finish(draft, feedID: feedID)
+                self.tally.add(item)
+                self.finished.append(item)
+            }
             self.room.signal()
         }
     }

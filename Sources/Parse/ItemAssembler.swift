@@ -74,8 +74,11 @@ enum ItemAssembler {
             item.contentText = cleaned.text.isEmpty ? nil : cleaned.text
             if item.source == nil, let name = cleaned.sourceName { item.source = ItemSource(name: name, url: nil, evidence: .text) }
         }
-        item.key = item.guid.map { "guid:" + $0 } ?? item.url.map { "link:" + $0 } ?? hashKey(item)
-        item.id = ItemKey.itemID(feedID: feedID, key: item.key)
+        // Read into a local first: `item.key = … hashKey(item)` copied the whole item
+        // (the read of `item` overlaps the write to its field).
+        let key = item.guid.map { "guid:" + $0 } ?? item.url.map { "link:" + $0 } ?? hashKey(item)
+        item.key = key
+        item.id = ItemKey.itemID(feedID: feedID, key: key)
         return item
     }
 
