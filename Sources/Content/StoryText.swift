@@ -20,7 +20,8 @@ public enum StoryText {
         let original = text
         var text = text
         return text.withUTF8 { b in
-            var kept = Paragraphs.ranges(b).filter { !isJunk(b, $0) }
+            var kept = Paragraphs.ranges(b)
+            kept.removeAll { isJunk(b, $0) }  // in place: `filter` grew a second array from empty
             var source: String?
             // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
             // The last one names the source; a reprint of a reprint carries the first
