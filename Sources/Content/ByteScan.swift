@@ -42,6 +42,21 @@ public enum ByteScan {
         return j
     }
 
+    /// The index of the first byte at or after `i` (before `end`) that is `c`.
+    @inlinable @inline(__always) public static func next(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c: UInt8) -> Int {
+        var j = i
+        if let base = b.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while j + 8 <= end {
+                let m = matches(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian, c)
+                if m != 0 { return j + firstByte(m) }
+                j += 8
+            }
+        }
+        while j < end, b[j] != c { j += 1 }
+        return j
+    }
+
     /// The index of the first byte at or after `i` (before `end`) that is `c1`, `c2` or `c3`.
     @inlinable @inline(__always) public static func next(
         _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c1: UInt8, _ c2: UInt8, _ c3: UInt8

@@ -119,6 +119,10 @@ private struct Renderer: ~Copyable {
         self.wantText = wantText
         html = ByteSink(capacity: wantHTML ? input.count + input.count / 8 : 0)
         text = ByteSink(capacity: wantText ? input.count : 0)
+        // Room for what a story usually needs: grown from empty, these reallocated for every story.
+        open.reserveCapacity(16)
+        attrs.reserveCapacity(8)
+        scratch.reserveCapacity(128)
     }
 
     mutating func run() {
@@ -126,8 +130,7 @@ private struct Renderer: ~Copyable {
         let n = input.count
         while i < n {
             // A run of text up to the next '<'.
-            var j = i
-            while j < n && input[j] != lt { j += 1 }
+            let j = ByteScan.next(input, from: i, to: n, lt)
             if j > i {
                 if dropDepth == 0 { emitText(i, j) }
                 i = j

@@ -231,6 +231,8 @@ import Testing
                     for end in start...b.count {
                         let plain3 = (start..<end).first { [0x26, 0x3C, 0x5D].contains(b[$0]) } ?? end
                         #expect(ByteScan.next(b, from: start, to: end, 0x26, 0x3C, 0x5D) == plain3)
+                        let plain1 = (start..<end).first { b[$0] == 0x3C } ?? end
+                        #expect(ByteScan.next(b, from: start, to: end, 0x3C) == plain1)
                         let plain4 = (start..<end).first { [0x26, 0x3C, 0x5D, 0x0D].contains(b[$0]) } ?? end
                         #expect(ByteScan.next(b, from: start, to: end, 0x26, 0x3C, 0x5D, 0x0D) == plain4)
                         let plainMarkup = (start..<end).first { b[$0] == 0x3C || b[$0] == 0x26 } ?? end
