@@ -347,6 +347,7 @@ public enum DateParser {
         while let f = t.first, TextBytes.isSpace(f) { t = t.dropFirst() }
         while let l = t.last, TextBytes.isSpace(l) { t = t.dropLast() }
         guard let first = t.first else { return nil }
+        if t.count == 1, first | 0x20 == 0x7A { return .fixed(0) }  // "Z", the usual zone: no table lookup
         if first != 0x2B && first != 0x2D {  // not '+' or '-'
             if let seconds = zoneSeconds[lowercaseWord(t)] { return .fixed(seconds) }
             if t.contains(0x2F) {
@@ -361,10 +362,16 @@ public enum DateParser {
             t = t.dropFirst(letters)
         }
         guard let sign = t.first, sign == 0x2B || sign == 0x2D else { return nil }
-        let digits = t.dropFirst().filter { $0 != 0x3A }
-        guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy(isDigit) else { return nil }
-        let v = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 48) }
-        let (h, m) = digits.count <= 2 ? (v, Int64(0)) : (v / 100, v % 100)
+        // Up to four digits, colons aside (read in place: a filtered copy allocated per date).
+        var v: Int64 = 0
+        var digits = 0
+        for c in t.dropFirst() where c != 0x3A {
+            guard isDigit(c), digits < 4 else { return nil }
+            v = v * 10 + Int64(c - 48)
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        let (h, m) = digits <= 2 ? (v, Int64(0)) : (v / 100, v % 100)
         guard h <= 14, m < 60 else { return nil }
         let minutes = h * 60 + m
         return .fixed((sign == 0x2D ? -minutes : minutes) * 60)
