@@ -124,16 +124,22 @@ enum ItemAssembler {
     /// kinds never collide and guid and link keys are unique by construction, so
     /// only hash keys need numbering.
     private static func assignKeys(_ items: inout [Item], feedID: String) {
-        // Sized up front: grown on the way, each table rehashed its keys some ten times.
-        var guidCount: [String: Int] = [:]
-        guidCount.reserveCapacity(items.count)
+        // One hash per guid: the usual document (every item has a guid of its own)
+        // is done after this pass. Sized up front: grown on the way, the set rehashed
+        // its keys some ten times.
+        var seen = Set<String>()
+        seen.reserveCapacity(items.count)
+        var repeated = Set<String>()
+        var someHaveNoGuid = false
         for i in items.indices {
-            if let g = items[i].guid { guidCount[g, default: 0] += 1 }
+            guard let g = items[i].guid else { someHaveNoGuid = true; continue }
+            if !seen.insert(g).inserted { repeated.insert(g) }
         }
+        guard someHaveNoGuid || !repeated.isEmpty else { return }
         var linkCount: [String: Int]?
         var hashKeys = UniqueNames(separator: "#")
         for i in items.indices {
-            if let g = items[i].guid, guidCount[g] == 1 { continue }  // keyed by `finish` already
+            if let g = items[i].guid, !repeated.contains(g) { continue }  // keyed by `finish` already
             if linkCount == nil {
                 // Only needed once some item has no unique guid: counted over every item.
                 var counts: [String: Int] = [:]
