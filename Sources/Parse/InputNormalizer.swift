@@ -17,6 +17,8 @@ struct InputNormalizer {
         case utf8(sawMultibyte: Bool)
         case windows1252
         case iconv(IconvConverter)
+
+        var isUndecided: Bool { if case .undecided = self { true } else { false } }
     }
 
     private let httpCharset: Charset?
@@ -38,12 +40,22 @@ struct InputNormalizer {
     mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout ByteSink) {
         switch decoder {
         case .undecided:
+            if carry.isEmpty, chunk.count >= 1024 {
+                // The first kilobyte is all here (a whole document often is): the encoding
+                // is chosen from the chunk itself, which is then read where it lies.
+                let skip = decide(chunk)
+                pushDecided(UnsafeRawBufferPointer(rebasing: chunk[skip...]), into: &out)
+                return
+            }
             carry.append(contentsOf: chunk)
             guard carry.count >= 1024 else { return }
-            decide()
             let pending = carry
             carry = []
-            pending.withUnsafeBytes { decode($0, final: false) }
+            pending.withUnsafeBytes { p in
+                let skip = decide(p)
+                pushDecided(UnsafeRawBufferPointer(rebasing: p[skip...]), into: &out)
+            }
+            return
         case .utf8:
             pushUTF8(chunk, into: &out)
             return
@@ -51,6 +63,16 @@ struct InputNormalizer {
             decode(chunk, final: false)
         }
         repair.run(&decoded, into: &out, final: false)
+    }
+
+    /// The first bytes after the encoding was chosen.
+    private mutating func pushDecided(_ bytes: UnsafeRawBufferPointer, into out: inout ByteSink) {
+        if case .utf8 = decoder {
+            pushUTF8(bytes, into: &out)
+        } else {
+            decode(bytes, final: false)
+            repair.run(&decoded, into: &out, final: false)
+        }
     }
 
     /// UTF-8 input. The clean stretch of the chunk (almost always all of it) goes to
@@ -142,19 +164,22 @@ struct InputNormalizer {
     }
 
     mutating func finish(into out: inout ByteSink) {
-        if case .undecided = decoder { decide() }
         let pending = carry
         carry = []
-        pending.withUnsafeBytes { decode($0, final: true) }
+        pending.withUnsafeBytes { p in
+            let skip = decoder.isUndecided ? decide(p) : 0
+            decode(UnsafeRawBufferPointer(rebasing: p[skip...]), final: true)
+        }
         repair.run(&decoded, into: &out, final: true)
     }
 
     // MARK: choosing the encoding
 
-    private mutating func decide() {
+    /// Chooses the encoding from the document's first bytes; returns how many of
+    /// them are a byte order mark, to be skipped.
+    private mutating func decide(_ b: UnsafeRawBufferPointer) -> Int {
         var chosen: Charset = .utf8
         var skip = 0
-        let b = carry
         func at(_ i: Int) -> UInt8 { i < b.count ? b[i] : 0xAA }
         if at(0) == 0xEF && at(1) == 0xBB && at(2) == 0xBF {
             skip = 3
@@ -179,7 +204,6 @@ struct InputNormalizer {
         } else if let http = httpCharset, !http.isUTF16or32 {
             chosen = http
         }
-        if skip > 0 { carry.removeFirst(min(skip, carry.count)) }
         switch chosen {
         case .utf8: decoder = .utf8(sawMultibyte: false); encodingUsed = "UTF-8"
         case .windows1252: decoder = .windows1252; encodingUsed = "windows-1252"
@@ -190,10 +214,11 @@ struct InputNormalizer {
                 decoder = .utf8(sawMultibyte: false); encodingUsed = "UTF-8"
             }
         }
+        return min(skip, b.count)
     }
 
     /// The `encoding` of an XML declaration at the start of ASCII-compatible bytes.
-    private func declaredEncoding(_ b: [UInt8]) -> String? {
+    private func declaredEncoding(_ b: UnsafeRawBufferPointer) -> String? {
         var i = 0
         while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
         guard i + 5 < b.count, b[i] == UInt8(ascii: "<"), b[i + 1] == UInt8(ascii: "?"),
