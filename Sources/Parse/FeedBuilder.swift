@@ -323,6 +323,14 @@ struct FeedBuilder {
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
         var bytes: [UInt8] = []
         swap(&bytes, &spareBytes)
+        if bytes.capacity == 0 {
+            // The spare went to the last item's draft: start with room for the usual
+            // value, not from empty (a story's markup doubled its way up seven times).
+            switch target {
+            case .content, .description: bytes.reserveCapacity(2048)
+            default: bytes.reserveCapacity(128)
+            }
+        }
         capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: bytes, mode: mode, base: frame.base), owner: owner)
     }
 
