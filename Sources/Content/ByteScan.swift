@@ -104,14 +104,28 @@ public enum ByteScan {
                 if hasBelowOrHigh(x, 0x20) { break }
                 j += 8
             }
-            // Look at the next eight bytes one by one: a tab or newline is fine, then go on by words.
-            let stop = min(j + 8, end)
-            while j < stop {
+            if j + 8 <= end {
+                // A word with a control character or a high byte: tab, LF and CR are fine,
+                // so the exact bytes are worked out in the word (no borrow between bytes).
+                let x = base.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
+                let allowed = zeroBytes(x ^ (ones &* 0x09)) | zeroBytes(x ^ (ones &* 0x0A)) | zeroBytes(x ^ (ones &* 0x0D))
+                let bad = (x & highs) | (zeroBytes(x & (ones &* 0xE0)) & ~allowed)
+                if bad != 0 { return j + firstByte(bad) }
+                j += 8
+                continue
+            }
+            while j < end {
                 let c = b[j]
                 if c >= 0x80 || (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) { return j }
                 j += 1
             }
-            if j >= end { return end }
+            return end
         }
+    }
+
+    /// The high bit of each byte of `x` that is zero, and of no other byte.
+    @inlinable @inline(__always) static func zeroBytes(_ x: UInt64) -> UInt64 {
+        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((x & low7) &+ low7) | x | low7)
     }
 }
