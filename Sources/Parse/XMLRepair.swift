@@ -81,8 +81,23 @@ struct XMLRepair {
         while i < n {
             switch state {
             case .text:
-                let j = ByteScan.nextMarkup(b, from: i, to: n)
+                let j = ByteScan.next(b, from: i, to: n, 0x3C, 0x26, 0x5D)
                 if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])); i = j; continue }
+                if b[i] == 0x5D {
+                    // "]]>" may not appear in text, and libxml2's push parser read it with one
+                    // bracket or two depending on where a push ended: its '>' goes escaped.
+                    guard i + 2 < n else {
+                        if !final { return i }
+                        out.append(0x5D); i += 1
+                        continue
+                    }
+                    if b[i + 1] == 0x5D && b[i + 2] == 0x3E {
+                        out.append(literal: "]]&gt;"); i += 3
+                    } else {
+                        out.append(0x5D); i += 1
+                    }
+                    continue
+                }
                 if b[i] == 0x26 {
                     if entities.isEmpty && !open.isEmpty {
                         guard let used = cdataRun(b, i, &out, final: final) else { return i }
@@ -402,8 +417,8 @@ struct XMLRepair {
     /// references decoded. libxml2 reports each reference in a callback of its own,
     /// and escaped HTML (Atom `type="html"`, RSS descriptions) holds dozens; as CDATA
     /// the run is one callback with the same characters. The section ends before
-    /// the next markup, before a `]]>` (or a `]` that may start one), and at the
-    /// end of the input. Returns the bytes consumed (0 when the reference at `i` is
+    /// the next markup, a `]` or a carriage return, and at the end of the input
+    /// (a `>` decoded right after "]]" is left to `reference`). Returns the bytes consumed (0 when the reference at `i` is
     /// left to `reference`), or `nil` when more input is needed to read it.
     private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool) -> Int? {
         let n = b.count
@@ -440,16 +455,13 @@ struct XMLRepair {
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: b[k..<(k + used)]))
                     k += used
                 }
-            case 0x3C, 0x0D:
-                // Markup; or a carriage return, which libxml2's push parser keeps as it is
-                // in a CDATA section but reads as a newline in text (as XML asks).
+            case 0x3C, 0x0D, 0x5D:
+                // Markup; a carriage return, which libxml2's push parser keeps as it is
+                // in a CDATA section but reads as a newline in text (as XML asks); or a
+                // ']': it could help end the section, and a section whose text ends in
+                // "]]" lost a bracket in the push parser when the whole document came in
+                // one push. These go through as text.
                 break scan
-            case 0x5D:
-                // "]]>" would end the section; at the end of the input it cannot be ruled out.
-                guard k + 2 < n, b[k + 1] != 0x5D || b[k + 2] != 0x3E else { break scan }
-                openSection(&out)
-                out.append(0x5D)
-                k += 1
             default:
                 let j = ByteScan.next(b, from: k + 1, to: n, 0x26, 0x3C, 0x5D, 0x0D)
                 openSection(&out)

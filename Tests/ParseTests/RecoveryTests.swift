@@ -115,6 +115,24 @@ import Testing
         }
     }
 
+    /// "]]>" written in text (which XML forbids) and "]]&gt;" in escaped HTML keep
+    /// both brackets, whole and in any chunking. libxml2's push parser read either
+    /// with one bracket or two depending on where a push ended (the fuzzer found both).
+    @Test func bracketsBeforeAGreaterThanSignSurviveAnyChunking() throws {
+        let padding = String(repeating: "Padding so that the text lies past the first kilobyte. ", count: 20)
+        let doc = """
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><subtitle>\(padding)</subtitle>
+            <entry><id>urn:1</id><title>a]]>b ]]]> c]]</title>
+            <content type="html">&lt;p&gt;x]]&gt;y ]] ]&gt; z]]&lt;/p&gt;</content></entry></feed>
+            """
+        let whole = try parse(doc)
+        #expect(whole.items.first?.title == "a]]>b ]]]> c]]")
+        #expect(whole.items.first?.contentText == "x]]>y ]] ]> z]]")
+        for size in 1...40 {
+            #expect(try parseInChunks(Array(doc.utf8), size: size).items == whole.items, "chunks of \(size)")
+        }
+    }
+
     /// End tags near the 300 bytes the repair step reads for one, with and
     /// without white space before the '>', whole and split anywhere.
     @Test func longEndTagsReadTheSameInAnyChunking() throws {
