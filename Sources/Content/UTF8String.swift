@@ -21,33 +21,40 @@ public enum UTF8String {
     /// or scalars past U+10FFFF; sequences complete).
     public static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = b.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
+        let raw = UnsafeRawBufferPointer(b)
         let highBits: UInt64 = 0x8080_8080_8080_8080
         let n = b.count
         var i = 0
         while i < n {
-            while i + 8 <= n, raw.loadUnaligned(fromByteOffset: i, as: UInt64.self) & highBits == 0 { i += 8 }
+            while i + 8 <= n, UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i, as: UInt64.self) & highBits == 0 { i += 8 }
             while i < n, b[i] < 0x80 { i += 1 }
             guard i < n else { return true }
-            let c = b[i]
-            let need: Int
-            // The second byte's range rules out overlong forms, surrogates and scalars past U+10FFFF.
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch c {
-            case 0xC2...0xDF: need = 1
-            case 0xE0: need = 2; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: need = 2
-            case 0xED: need = 2; high = 0x9F
-            case 0xF0: need = 3; low = 0x90
-            case 0xF1...0xF3: need = 3
-            case 0xF4: need = 3; high = 0x8F
-            default: return false
-            }
-            guard i + need < n, b[i + 1] >= low, b[i + 1] <= high else { return false }
-            for k in stride(from: 2, through: need, by: 1) where b[i + k] & 0xC0 != 0x80 { return false }
-            i += need + 1
+            let length = sequenceLength(raw, at: i)
+            guard length > 0 else { return false }
+            i += length
         }
         return true
+    }
+
+    /// The length of the well-formed multi-byte sequence at `i` (2–4), or 0 when
+    /// the byte there does not start one that is complete within `b`. The second
+    /// byte's range rules out overlong forms, surrogates and scalars past U+10FFFF.
+    @inlinable @inline(__always) public static func sequenceLength(_ b: UnsafeRawBufferPointer, at i: Int) -> Int {
+        let need: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        switch b[i] {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: need = 2; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: need = 2; high = 0x9F
+        case 0xF0: need = 3; low = 0x90
+        case 0xF1...0xF3: need = 3
+        case 0xF4: need = 3; high = 0x8F
+        default: return 0
+        }
+        guard i + need < b.count, b[i + 1] >= low, b[i + 1] <= high else { return 0 }
+        for k in stride(from: 2, through: need, by: 1) where b[i + k] & 0xC0 != 0x80 { return 0 }
+        return need + 1
     }
 }
 

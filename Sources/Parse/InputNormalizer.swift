@@ -138,27 +138,13 @@ struct InputNormalizer {
         while i < n {
             i = ByteScan.nextNonPrintableASCII(b, from: i, to: n)
             guard i < n else { break }
-            let c = b[i]
-            let need: Int
-            var v: UInt32
-            var minimum: UInt32
-            switch c {
-            case 0xC2...0xDF: need = 1; v = UInt32(c & 0x1F); minimum = 0x80
-            case 0xE0...0xEF: need = 2; v = UInt32(c & 0x0F); minimum = 0x800
-            case 0xF0...0xF4: need = 3; v = UInt32(c & 0x07); minimum = 0x10000
-            default: return (i, multibyte)
-            }
-            guard i + need < n else { return (i, multibyte) }
-            for k in 1...need {
-                let d = b[i + k]
-                guard d & 0xC0 == 0x80 else { return (i, multibyte) }
-                v = v << 6 | UInt32(d & 0x3F)
-            }
-            guard v >= minimum, v <= 0x10FFFF, !(0xD800...0xDFFF).contains(v), v != 0xFFFE, v != 0xFFFF else {
+            let length = UTF8String.sequenceLength(b, at: i)
+            // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are no XML characters either.
+            guard length > 0, !(length == 3 && b[i] == 0xEF && b[i + 1] == 0xBF && b[i + 2] >= 0xBE) else {
                 return (i, multibyte)
             }
             multibyte = true
-            i += need + 1
+            i += length
         }
         return (n, multibyte)
     }
