@@ -26,22 +26,6 @@ public enum ByteScan {
         ((x &- ones &* UInt64(n)) | x) & highs != 0
     }
 
-    /// The index of the first byte at or after `i` (before `end`) that is '<' or '&'.
-    @inlinable @inline(__always) public static func nextMarkup(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int) -> Int {
-        var j = i
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
-                let m = matches(x, 0x3C) | matches(x, 0x26)
-                if m != 0 { return j + firstByte(m) }
-                j += 8
-            }
-        }
-        while j < end, b[j] != 0x3C, b[j] != 0x26 { j += 1 }
-        return j
-    }
-
     /// The index of the first byte at or after `i` (before `end`) that is `c`.
     @inlinable @inline(__always) public static func next(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c: UInt8) -> Int {
         var j = i

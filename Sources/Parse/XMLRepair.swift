@@ -417,9 +417,10 @@ struct XMLRepair {
     /// references decoded. libxml2 reports each reference in a callback of its own,
     /// and escaped HTML (Atom `type="html"`, RSS descriptions) holds dozens; as CDATA
     /// the run is one callback with the same characters. The section ends before
-    /// the next markup, a `]` or a carriage return, and at the end of the input
-    /// (a `>` decoded right after "]]" is left to `reference`). Returns the bytes consumed (0 when the reference at `i` is
-    /// left to `reference`), or `nil` when more input is needed to read it.
+    /// the next markup, a `]` or a carriage return, and at the end of the input; a
+    /// `>` decoded right after "]]" is left to `reference`. Returns the bytes
+    /// consumed (0 when the reference at `i` is left to `reference`), or `nil`
+    /// when more input is needed to read it.
     private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool) -> Int? {
         let n = b.count
         var k = i
