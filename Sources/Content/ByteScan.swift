@@ -28,52 +28,40 @@ public enum ByteScan {
 
     /// The index of the first byte at or after `i` (before `end`) that is `c`.
     @inlinable @inline(__always) public static func next(_ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c: UInt8) -> Int {
-        var j = i
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while j + 8 <= end {
-                let m = matches(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian, c)
-                if m != 0 { return j + firstByte(m) }
-                j += 8
-            }
-        }
-        while j < end, b[j] != c { j += 1 }
-        return j
+        first(b, from: i, to: end, word: { matches($0, c) }, byte: { $0 == c })
     }
 
     /// The index of the first byte at or after `i` (before `end`) that is `c1`, `c2` or `c3`.
     @inlinable @inline(__always) public static func next(
         _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c1: UInt8, _ c2: UInt8, _ c3: UInt8
     ) -> Int {
-        var j = i
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
-                let m = matches(x, c1) | matches(x, c2) | matches(x, c3)
-                if m != 0 { return j + firstByte(m) }
-                j += 8
-            }
-        }
-        while j < end, b[j] != c1, b[j] != c2, b[j] != c3 { j += 1 }
-        return j
+        first(b, from: i, to: end, word: { matches($0, c1) | matches($0, c2) | matches($0, c3) },
+              byte: { $0 == c1 || $0 == c2 || $0 == c3 })
     }
 
     /// The index of the first byte at or after `i` (before `end`) that is `c1`, `c2`, `c3` or `c4`.
     @inlinable @inline(__always) public static func next(
         _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, _ c1: UInt8, _ c2: UInt8, _ c3: UInt8, _ c4: UInt8
     ) -> Int {
+        first(b, from: i, to: end, word: { matches($0, c1) | matches($0, c2) | matches($0, c3) | matches($0, c4) },
+              byte: { $0 == c1 || $0 == c2 || $0 == c3 || $0 == c4 })
+    }
+
+    /// The searches above: eight bytes a step while `word` (the match mask of a
+    /// little-endian word, see `matches`) finds nothing, then byte by byte.
+    @inlinable @inline(__always) static func first(
+        _ b: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int, word: (UInt64) -> UInt64, byte: (UInt8) -> Bool
+    ) -> Int {
         var j = i
         if let base = b.baseAddress {
             let raw = UnsafeRawPointer(base)
             while j + 8 <= end {
-                let x = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian
-                let m = matches(x, c1) | matches(x, c2) | matches(x, c3) | matches(x, c4)
+                let m = word(raw.loadUnaligned(fromByteOffset: j, as: UInt64.self).littleEndian)
                 if m != 0 { return j + firstByte(m) }
                 j += 8
             }
         }
-        while j < end, b[j] != c1, b[j] != c2, b[j] != c3, b[j] != c4 { j += 1 }
+        while j < end, !byte(b[j]) { j += 1 }
         return j
     }
 
