@@ -212,7 +212,7 @@ struct XMLRepair {
                 i += used
                 if !complete { return i }
             case .cdata:
-                let (used, complete) = copy(until: "]]>", b, i, &out, final: final)
+                let (used, complete) = copyCDATA(b, i, &out, final: final)
                 i += used
                 if !complete { return i }
             case .processingInstruction:
@@ -397,6 +397,37 @@ struct XMLRepair {
         let keep = min(len - 1, n - i)
         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<(n - keep)]))
         return (n - keep - i, false)
+    }
+
+    /// Copies a CDATA section's text up to and including its "]]>" and returns to
+    /// text, with line ends made "\n": XML asks for that in CDATA as anywhere, and
+    /// libxml2's push parser hands a section's carriage returns on as they are.
+    /// Without its end in the input, all but what may begin "]]>" or be the CR of
+    /// a CR LF is copied, and the rest waits for the next input.
+    private mutating func copyCDATA(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool
+    ) -> (Int, Bool) {
+        let n = b.count
+        guard let base = b.baseAddress, i < n else { return (0, final) }
+        var end = n, found = false
+        var j = i
+        while j < n, let hit = memchr(base + j, 0x5D, n - j) {
+            j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if starts(b, j, "]]>") { end = j + 3; found = true; break }
+            j += 1
+        }
+        if !found && !final { end = max(i, n - 2) }
+        var from = i
+        while from < end, let hit = memchr(base + from, 0x0D, end - from) {
+            let r = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if r + 1 == end && end < n && !found { end = r; break }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<r]))
+            out.append(0x0A)
+            from = r + 1 < n && b[r + 1] == 0x0A ? r + 2 : r + 1
+        }
+        if from < end { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<end])) }
+        if found { state = .text }
+        return (end - i, found || final)
     }
 
     // MARK: references

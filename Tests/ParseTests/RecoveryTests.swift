@@ -115,6 +115,24 @@ import Testing
         }
     }
 
+    /// Line ends written CR LF, or CR alone, in a CDATA section of the feed's own
+    /// come out as newlines, as XML asks, whole and in any chunking. libxml2's push
+    /// parser handed them on as they were ("<pre>a\r\nb</pre>" in content_html).
+    @Test func carriageReturnsInCDATASectionsAreNewlinesInAnyChunking() throws {
+        let padding = String(repeating: "Padding so that the text lies past the first kilobyte. ", count: 20)
+        let doc = """
+            <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>
+            <description>\(padding)</description><item><guid>g1</guid><title><![CDATA[one\r\ntwo]]></title>
+            <content:encoded><![CDATA[<pre>a\r\nb\rc\r\r\nd]]e\r</pre>]]></content:encoded></item></channel></rss>
+            """
+        let whole = try parse(doc)
+        #expect(whole.items.first?.contentHTML == "<pre>a\nb\nc\n\nd]]e\n</pre>")
+        #expect(whole.items.first?.title == "one two")
+        for size in 1...40 {
+            #expect(try parseInChunks(Array(doc.utf8), size: size).items == whole.items, "chunks of \(size)")
+        }
+    }
+
     /// "]]>" written in text (which XML forbids) and "]]&gt;" in escaped HTML keep
     /// both brackets, whole and in any chunking. libxml2's push parser read either
     /// with one bracket or two depending on where a push ended (the fuzzer found both).
