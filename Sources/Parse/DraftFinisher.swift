@@ -1,6 +1,7 @@
 import Content
 import Dispatch
 import FeedspoolModel
+import Foundation
 
 /// Finishes item drafts (`ItemAssembler.finish`: rendering, sanitizing, story
 /// cleaning) on a second thread while libxml2 reads on, for documents of many items.
@@ -31,11 +32,31 @@ final class DraftFinisher: @unchecked Sendable {
     /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
     private var tally = StoryText.ParagraphTally()
 
+    /// The byte buffers of finished drafts, emptied, for the parsing thread's next
+    /// captures: freed on the finishing thread, each went back to the parsing
+    /// thread's malloc arena under that arena's lock, which both threads then
+    /// contended for, and each capture allocated a new one.
+    private var recycled: [[UInt8]] = []
+    private let recycledLock = NSLock()
+    /// Taken from `recycled` a batch at a time. Touched only by the owning parse.
+    private var stash: [[UInt8]] = []
+    /// At most this many wait in `recycled`, each of at most `maxRecycledBytes` (8 MiB in all).
+    static let maxRecycled = 512
+    static let maxRecycledBytes = 16 << 10
+
     /// Drafts handed over so far.
     private(set) var count = 0
 
     init(feedID: String) {
         self.feedID = feedID
+    }
+
+    /// An empty buffer with room, from a finished draft, if one is waiting.
+    func recycledBuffer() -> [UInt8]? {
+        if stash.isEmpty {
+            recycledLock.withLock { swap(&stash, &recycled) }
+        }
+        return stash.popLast()
     }
 
     func add(_ draft: consuming FeedBuilder.Draft) {
@@ -65,7 +86,7 @@ final class DraftFinisher: @unchecked Sendable {
 
     private func send() {
         guard !batch.isEmpty else { return }
-        let drafts = batch
+        let drafts = Batch(batch)
         batch = []
         batchBytes = 0
         sentAny = true
@@ -74,17 +95,45 @@ final class DraftFinisher: @unchecked Sendable {
         queue.async {
             // Each item appended as it is made: mapping to an array and appending that
             // copied every item once more.
-            for draft in drafts {
-                let item = ItemAssembler.finish(draft, feedID: feedID)
+            var buffers: [[UInt8]] = []
+            buffers.reserveCapacity(drafts.drafts.count * 3)
+            for i in drafts.drafts.indices {
+                let item = ItemAssembler.finish(drafts.drafts[i], feedID: feedID)
                 self.tally.add(item)
                 self.finished.append(item)
+                drafts.drafts[i].giveBuffers(to: &buffers)
+            }
+            drafts.drafts = []
+            for i in buffers.indices { buffers[i].removeAll(keepingCapacity: true) }
+            self.recycledLock.withLock {
+                if self.recycled.count < Self.maxRecycled { self.recycled.append(contentsOf: buffers) }
             }
             self.room.signal()
         }
     }
 }
 
+/// A batch of drafts the finishing queue changes in place (a captured array is
+/// a constant: taking its buffers would have copied it). Used by one batch at a time.
+private final class Batch: @unchecked Sendable {
+    var drafts: [FeedBuilder.Draft]
+    init(_ drafts: [FeedBuilder.Draft]) { self.drafts = drafts }
+}
+
 extension FeedBuilder.Draft {
+    /// Moves the draft's markup buffers into `buffers`, but for small and large ones.
+    mutating func giveBuffers(to buffers: inout [[UInt8]]) {
+        func give(_ bytes: inout [UInt8]) {
+            guard bytes.capacity >= 128 && bytes.capacity <= DraftFinisher.maxRecycledBytes else { return }
+            var taken: [UInt8] = []
+            swap(&taken, &bytes)
+            buffers.append(taken)
+        }
+        if title != nil { give(&title!.0.bytes) }
+        if summary != nil { give(&summary!.0.bytes) }
+        if content != nil { give(&content!.bytes) }
+    }
+
     /// Roughly how much raw markup the draft holds.
     var markupBytes: Int {
         (title?.0.bytes.count ?? 0) + (summary?.0.bytes.count ?? 0) + (content?.bytes.count ?? 0)

@@ -323,6 +323,7 @@ struct FeedBuilder {
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
         var bytes: [UInt8] = []
         swap(&bytes, &spareBytes)
+        if bytes.capacity == 0, let recycled = finisher.recycledBuffer() { bytes = recycled }
         if bytes.capacity == 0 {
             // The spare went to the last item's draft: start with room for the usual
             // value, not from empty (a story's markup doubled its way up seven times).
