@@ -28,6 +28,8 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         // Not a library: SHA-256 on the x86 SHA extensions, which Swift cannot reach.
         .target(name: "CSHA256"),
+        // Not a library either: byte classification on SSE2, which Swift's SIMD types do not compile to.
+        .target(name: "CByteScan"),
         .systemLibrary(
             name: "CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
@@ -35,7 +37,7 @@ let package = Package(
         // Pipeline stages.
         .target(name: "FeedspoolModel", dependencies: ["CSHA256"]),
         .target(name: "Config", dependencies: ["FeedspoolModel"]),
-        .target(name: "Content"),
+        .target(name: "Content", dependencies: ["CByteScan"]),
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
@@ -63,7 +65,7 @@ let package = Package(
 
         .testTarget(name: "ModelTests", dependencies: ["FeedspoolModel"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
-        .testTarget(name: "ContentTests", dependencies: ["Content"]),
+        .testTarget(name: "ContentTests", dependencies: ["Content", "CByteScan"]),
         .testTarget(
             name: "ParseTests", dependencies: ["Parse"],
             exclude: ["Fixtures"]),

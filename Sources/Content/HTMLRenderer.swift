@@ -1,3 +1,4 @@
+import CByteScan
 import Foundation
 
 /// Sanitized HTML and plain text of one HTML fragment, made in a single pass.
@@ -74,14 +75,6 @@ public enum Sanitizer {
 private let lt = UInt8(ascii: "<"), gt = UInt8(ascii: ">"), amp = UInt8(ascii: "&")
 private let slash = UInt8(ascii: "/"), bang = UInt8(ascii: "!"), question = UInt8(ascii: "?")
 private let quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'"), equals = UInt8(ascii: "=")
-
-/// 0: a byte copied as it is; 1: a space; 2: anything that needs a look
-/// (`& < >`, other white space and controls, and the bytes of U+00A0).
-private let byteKind: [UInt8] = (0...255).map { b -> UInt8 in
-    if b == 0x20 { return 1 }
-    if b < 0x20 || b == 0x26 || b == 0x3C || b == 0x3E || b == 0xC2 || b == 0xA0 { return 2 }
-    return 0
-}
 
 @inline(__always) private func isSpace(_ c: UInt8) -> Bool {
     c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0C
@@ -281,13 +274,8 @@ private struct Renderer: ~Copyable {
         while i < end {
             // Fast path: a run of bytes that need no escaping, decoding or collapsing.
             // A single space between two plain bytes is plain too, so runs span sentences.
-            var j = i
-            while j < end {
-                let kind = byteKind[Int(input[j])]
-                if kind == 0 { j += 1; continue }
-                if kind == 1, j > i, j + 1 < end, byteKind[Int(input[j + 1])] == 0 { j += 2; continue }
-                break
-            }
+            // Found sixteen bytes at a time (a loop over the bytes branched on every space).
+            let j = i + feedspool_plain_text_run(input.baseAddress! + i, end - i)
             if j > i {
                 let run = UnsafeBufferPointer(rebasing: input[i..<j])
                 if wantHTML { html.append(contentsOf: run) }

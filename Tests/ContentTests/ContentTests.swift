@@ -1,3 +1,4 @@
+import CByteScan
 import Content
 import Foundation
 import Testing
@@ -276,5 +277,51 @@ import Testing
             if isValid { valid += 1; #expect(Array(UTF8String.make(bytes).utf8) == bytes) } else { invalid += 1 }
         }
         #expect(valid > 500 && invalid > 500)
+    }
+}
+
+/// `feedspool_plain_text_run` (C, sixteen bytes at a time on SSE2) against the
+/// rule it implements, written out byte by byte as the renderer had it.
+@Suite struct PlainTextRunTests {
+    static func reference(_ b: [UInt8]) -> Int {
+        func plain(_ c: UInt8) -> Bool { c > 0x20 && c != 0x26 && c != 0x3C && c != 0x3E && c != 0xC2 && c != 0xA0 }
+        var j = 0
+        while j < b.count {
+            if plain(b[j]) { j += 1; continue }
+            if b[j] == 0x20, j > 0, j + 1 < b.count, plain(b[j + 1]) { j += 2; continue }
+            break
+        }
+        return j
+    }
+
+    static func run(_ b: [UInt8]) -> Int {
+        b.withUnsafeBufferPointer { Int(feedspool_plain_text_run($0.baseAddress, $0.count)) }
+    }
+
+    @Test func agreesWithTheByteRuleAtEveryLengthAndPlace() {
+        var rng = SystemRandomNumberGenerator()
+        // Mostly plain letters and single spaces, so that runs cross sixteen-byte
+        // blocks; then every kind of byte that ends one, at every position.
+        let stoppers: [UInt8] = [0x20, 0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x26, 0x3C, 0x3E, 0xC2, 0xA0]
+        var checked = 0, endedEarly = 0
+        for length in 0...70 {
+            for _ in 0..<60 {
+                var b = (0..<length).map { _ in Int.random(in: 0..<6, using: &rng) == 0 ? UInt8(0x20) : UInt8.random(in: 0x61...0x7A, using: &rng) }
+                if length > 0, Bool.random(using: &rng) {
+                    b[Int.random(in: 0..<length, using: &rng)] = stoppers.randomElement(using: &rng)!
+                }
+                let expected = Self.reference(b)
+                #expect(Self.run(b) == expected, "\(b)")
+                checked += 1
+                if expected < length { endedEarly += 1 }
+            }
+        }
+        // Bytes above 0x7F other than C2 and A0 are plain (UTF-8 text).
+        let utf8 = Array("Grüße — “quoted” text, 中文 and more words here".utf8)
+        #expect(Self.run(utf8) == Self.reference(utf8))
+        #expect(Self.run(Array("  two leading spaces".utf8)) == 0)
+        #expect(Self.run(Array("a sixteen-byte block ends in a space ".utf8)) == 36)
+        #expect(Self.run(Array("exactly sixteen!".utf8)) == 16)
+        #expect(checked == 71 * 60 && endedEarly > 1000)
     }
 }

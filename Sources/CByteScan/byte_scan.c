@@ -1,0 +1,49 @@
+// Byte classification sixteen bytes at a time (SSE2: compare, then one bit per
+// byte with movemask). Swift's SIMD types compile these compares lane by lane,
+// and word-at-a-time tricks in Swift still branch on every space of a text;
+// the portable loop below is the path on every other CPU and for the tail.
+#include "CByteScan.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+static inline int is_plain(uint8_t c) {
+    return c > 0x20 && c != '&' && c != '<' && c != '>' && c != 0xC2 && c != 0xA0;
+}
+
+size_t feedspool_plain_text_run(const uint8_t *p, size_t n) {
+    size_t j = 0;
+#if defined(__SSE2__)
+    const __m128i c1f = _mm_set1_epi8(0x1F), space = _mm_set1_epi8(0x20);
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+    const __m128i c2 = _mm_set1_epi8((char)0xC2), a0 = _mm_set1_epi8((char)0xA0);
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);  // v <= 0x1F
+        const __m128i marks = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
+                                           _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, c2)));
+        const unsigned other = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(control, marks), _mm_cmpeq_epi8(v, a0)));
+        const unsigned spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+        // Whether the byte after each one is not plain: the next block's first
+        // byte for the last one (the end of the text counts as not plain).
+        const unsigned next_is_not_plain = (j + 16 < n) ? !is_plain(p[j + 16]) : 1u;
+        const unsigned after = ((other | spaces) >> 1) | (next_is_not_plain << 15);
+        unsigned ends = other | (spaces & after);
+        if (j == 0) ends |= spaces & 1u;
+        if (ends != 0) return j + (size_t)__builtin_ctz(ends);
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) {
+        const uint8_t c = p[j];
+        if (is_plain(c)) continue;
+        if (c == 0x20 && j > 0 && j + 1 < n && is_plain(p[j + 1])) {
+            j++;  // the space and the plain byte after it
+            continue;
+        }
+        return j;
+    }
+    return n;
+}

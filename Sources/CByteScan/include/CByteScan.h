@@ -1,0 +1,14 @@
+#ifndef FEEDSPOOL_CBYTESCAN_H
+#define FEEDSPOOL_CBYTESCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The length of the run of text at `p` (at most `n` bytes) that the HTML
+/// renderer copies as it is: bytes other than controls (below 0x20), `&`, `<`,
+/// `>` and the bytes of U+00A0 (0xC2, 0xA0), with single spaces between two such
+/// bytes. A space at `p[0]`, at `p[n - 1]` or before another space or any of
+/// those bytes ends the run.
+size_t feedspool_plain_text_run(const uint8_t *p, size_t n);
+
+#endif
