@@ -47,3 +47,29 @@ size_t feedspool_plain_text_run(const uint8_t *p, size_t n) {
     }
     return n;
 }
+
+int feedspool_is_collapsed_ascii(const uint8_t *p, size_t n) {
+    if (n == 0) return 1;
+    if (p[0] == 0x20 || p[n - 1] == 0x20) return 0;
+    size_t j = 0;
+    unsigned previous_space = 0;  // whether the byte before the block is a space
+#if defined(__SSE2__)
+    const __m128i c1f = _mm_set1_epi8(0x1F), space = _mm_set1_epi8(0x20);
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        const unsigned high = (unsigned)_mm_movemask_epi8(v);  // bytes >= 0x80
+        const unsigned control = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f));
+        const unsigned spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, space));
+        if ((high | control | (spaces & ((spaces << 1) | previous_space))) != 0) return 0;
+        previous_space = spaces >> 15;
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) {
+        const uint8_t c = p[j];
+        if (c > 0x20 && c < 0x80) { previous_space = 0; continue; }
+        if (c != 0x20 || previous_space) return 0;
+        previous_space = 1;
+    }
+    return 1;
+}

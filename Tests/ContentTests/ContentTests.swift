@@ -324,4 +324,43 @@ import Testing
         #expect(Self.run(Array("exactly sixteen!".utf8)) == 16)
         #expect(checked == 71 * 60 && endedEarly > 1000)
     }
+
+    /// `feedspool_is_collapsed_ascii` against the byte loop `FeedBuilder.collapse` had.
+    @Test func collapsedASCIIAgreesWithTheByteLoop() {
+        func reference(_ b: [UInt8]) -> Bool {
+            var previousWasSpace = true
+            for c in b {
+                if c > 0x20 && c < 0x80 { previousWasSpace = false; continue }
+                if c != 0x20 || previousWasSpace { return false }
+                previousWasSpace = true
+            }
+            return !previousWasSpace || b.isEmpty
+        }
+        var rng = SystemRandomNumberGenerator()
+        let odd: [UInt8] = [0x20, 0x20, 0x09, 0x0A, 0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xFF]
+        var yes = 0, no = 0
+        for length in 0...70 {
+            for _ in 0..<60 {
+                var b = (0..<length).map { i in
+                    i % 6 == 5 && i + 1 < length ? UInt8(0x20) : UInt8.random(in: 0x21...0x7E, using: &rng)
+                }
+                if length > 0, Int.random(in: 0..<3, using: &rng) > 0 {
+                    b[Int.random(in: 0..<length, using: &rng)] = odd.randomElement(using: &rng)!
+                }
+                let expected = reference(b)
+                let got = b.withUnsafeBufferPointer { feedspool_is_collapsed_ascii($0.baseAddress, $0.count) != 0 }
+                #expect(got == expected, "\(b)")
+                if expected { yes += 1 } else { no += 1 }
+            }
+        }
+        #expect(yes > 1000 && no > 1000)
+        // Two spaces in a row at every place, across the ends of sixteen-byte blocks too.
+        for k in 1..<45 {
+            var b = [UInt8](repeating: 0x61, count: 48)
+            b[k] = 0x20
+            #expect(b.withUnsafeBufferPointer { feedspool_is_collapsed_ascii($0.baseAddress, $0.count) } == 1)
+            b[k + 1] = 0x20
+            #expect(b.withUnsafeBufferPointer { feedspool_is_collapsed_ascii($0.baseAddress, $0.count) } == 0, "spaces at \(k)")
+        }
+    }
 }

@@ -11,4 +11,9 @@
 /// those bytes ends the run.
 size_t feedspool_plain_text_run(const uint8_t *p, size_t n);
 
+/// 1 when the `n` bytes at `p` are printable ASCII (0x21-0x7F) with single
+/// spaces between them: no other white space, no control or non-ASCII byte,
+/// no space at either end, no two spaces in a row. Else 0. Empty text is 1.
+int feedspool_is_collapsed_ascii(const uint8_t *p, size_t n);
+
 #endif
