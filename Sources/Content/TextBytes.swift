@@ -1,3 +1,5 @@
+import CByteScan
+
 /// Small text operations on UTF-8 bytes, for hot paths where Foundation's
 /// `trimmingCharacters` (which goes through UTF-16) would dominate.
 public enum TextBytes {
@@ -19,6 +21,13 @@ public enum TextBytes {
         let u = s.utf8
         guard let f = u.first, let l = u.last, isSpace(f) || isSpace(l) else { return s }
         return trimmed(Array(u))
+    }
+
+    /// Whether the bytes are printable ASCII with single spaces between words and
+    /// none at the ends: nothing for a white-space collapse to do. Sixteen bytes at
+    /// a time (CByteScan): a loop over the bytes branched on every space.
+    public static func isCollapsedASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        feedspool_is_collapsed_ascii(b.baseAddress, b.count) != 0
     }
 
     /// Whether the bytes hold anything but ASCII white space.

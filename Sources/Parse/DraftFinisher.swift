@@ -40,7 +40,8 @@ final class DraftFinisher: @unchecked Sendable {
     private let recycledLock = NSLock()
     /// Taken from `recycled` a batch at a time. Touched only by the owning parse.
     private var stash: [[UInt8]] = []
-    /// At most this many wait in `recycled`, each of at most `maxRecycledBytes` (8 MiB in all).
+    /// At most this many wait in `recycled`, each of at most `maxRecycledBytes` (8 MiB in
+    /// all; as many again may be in `stash`).
     static let maxRecycled = 512
     static let maxRecycledBytes = 16 << 10
 
@@ -53,6 +54,7 @@ final class DraftFinisher: @unchecked Sendable {
 
     /// An empty buffer with room, from a finished draft, if one is waiting.
     func recycledBuffer() -> [UInt8]? {
+        guard sentAny else { return nil }  // nothing was finished on the queue yet
         if stash.isEmpty {
             recycledLock.withLock { swap(&stash, &recycled) }
         }
@@ -106,7 +108,8 @@ final class DraftFinisher: @unchecked Sendable {
             drafts.drafts = []
             for i in buffers.indices { buffers[i].removeAll(keepingCapacity: true) }
             self.recycledLock.withLock {
-                if self.recycled.count < Self.maxRecycled { self.recycled.append(contentsOf: buffers) }
+                let room = max(0, Self.maxRecycled - self.recycled.count)
+                self.recycled.append(contentsOf: buffers.prefix(room))
             }
             self.room.signal()
         }

@@ -1,4 +1,3 @@
-import CByteScan
 import Content
 import FeedspoolModel
 import Foundation
@@ -650,10 +649,8 @@ struct FeedBuilder {
     /// Whitespace runs to one space, trimmed.
     static func collapse(_ s: String) -> String {
         var s = s
-        // Most values are ASCII with single spaces between words already: returned
-        // as they are. (Checked sixteen bytes at a time: a loop over the bytes
-        // branched on every space.)
-        let alreadyCollapsed = s.withUTF8 { b in feedspool_is_collapsed_ascii(b.baseAddress, b.count) != 0 }
+        // Most values are ASCII with single spaces between words already: returned as they are.
+        let alreadyCollapsed = s.withUTF8 { TextBytes.isCollapsedASCII($0) }
         if alreadyCollapsed { return s }
         if s.utf8.allSatisfy({ $0 < 0x80 }) {
             var out: [UInt8] = []
