@@ -24,7 +24,36 @@ struct XMLAttributes {
     /// (A static name: compared as C bytes, with no String made for the comparison.)
     func value(_ local: StaticString) -> String? {
         guard let p = find(local, xmlNamespace: false) else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!), as: UTF8.self)
+        return Self.text(p[3]!, p[4]!)
+    }
+
+    /// An attribute value as text. Without entity substitution (which stays off),
+    /// libxml2 hands every '&' of a value on as "&#38;" (`&amp;` in a link's query
+    /// came out as "?a=1&#38;b=2"): made '&' again here.
+    private static func text(_ start: UnsafePointer<xmlChar>, _ end: UnsafePointer<xmlChar>) -> String {
+        let bytes = UnsafeBufferPointer(start: start, count: end - start)
+        guard memchr(start, 0x26, bytes.count) != nil else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        decodeAmpersands(bytes) { out.append(contentsOf: $0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Calls `body` with the runs of `bytes` that make the value, each "&#38;" read as '&'.
+    fileprivate static func decodeAmpersands(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        let amp: StaticString = "&"
+        var i = 0, from = 0
+        while i < bytes.count {
+            if bytes[i] == 0x26, i + 5 <= bytes.count, bytes[i + 1] == 0x23, bytes[i + 2] == 0x33, bytes[i + 3] == 0x38, bytes[i + 4] == 0x3B {
+                body(UnsafeBufferPointer(rebasing: bytes[from..<i]))
+                body(UnsafeBufferPointer(start: amp.utf8Start, count: 1))
+                i += 5
+                from = i
+            } else {
+                i += 1
+            }
+        }
+        body(UnsafeBufferPointer(rebasing: bytes[from..<bytes.count]))
     }
 
     /// The value's bytes, valid only during the callback.
@@ -39,7 +68,7 @@ struct XMLAttributes {
     /// The value of `xml:base` or `xml:lang`.
     func xml(_ local: StaticString) -> String? {
         guard let p = find(local, xmlNamespace: true) else { return nil }
-        return String(decoding: UnsafeBufferPointer(start: p[3]!, count: p[4]! - p[3]!), as: UTF8.self)
+        return Self.text(p[3]!, p[4]!)
     }
 
     /// libxml2's five pointers (local name, prefix, URI, value start, value end) of the attribute.
@@ -65,12 +94,14 @@ struct XMLAttributes {
             out.append(0x20)
             out.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
             out.append(contentsOf: "=\"".utf8)
-            for b in UnsafeBufferPointer(start: start, count: end - start) {
-                switch b {
-                case 0x26: out.append(literal: "&amp;")
-                case 0x3C: out.append(literal: "&lt;")
-                case 0x22: out.append(literal: "&quot;")
-                default: out.append(b)
+            Self.decodeAmpersands(UnsafeBufferPointer(start: start, count: end - start)) { run in
+                for b in run {
+                    switch b {
+                    case 0x26: out.append(literal: "&amp;")
+                    case 0x3C: out.append(literal: "&lt;")
+                    case 0x22: out.append(literal: "&quot;")
+                    default: out.append(b)
+                    }
                 }
             }
             out.append(0x22)

@@ -133,6 +133,21 @@ import Testing
         }
     }
 
+    /// An '&' in an attribute value comes out as '&'. Without entity substitution
+    /// libxml2 hands it on as "&#38;": links with a query came out "?a=1&#38;b=2".
+    @Test func ampersandsInAttributeValuesAreRead() throws {
+        let doc = """
+            <feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><link href="http://e.example/?a=1&amp;b=2"/>
+            <entry><id>urn:1</id><title>t</title><link href="http://e.example/1?a=1&amp;b=2&#38;c=3&amp;#38;"/>
+            <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><a href="http://e.example/x?a=1&amp;b=2">l</a></div></content>
+            </entry></feed>
+            """
+        let p = try parse(doc)
+        #expect(p.feed.link == "http://e.example/?a=1&b=2")
+        #expect(p.items.first?.url == "http://e.example/1?a=1&b=2&c=3&#38;")
+        #expect(p.items.first?.contentHTML == #"<div><a href="http://e.example/x?a=1&amp;b=2">l</a></div>"#)
+    }
+
     /// "]]>" written in text (which XML forbids) and "]]&gt;" in escaped HTML keep
     /// both brackets, whole and in any chunking. libxml2's push parser read either
     /// with one bracket or two depending on where a push ended (the fuzzer found both).
