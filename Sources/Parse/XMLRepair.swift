@@ -53,6 +53,32 @@ struct XMLRepair {
     private var attributes = 0
     private var droppingAttributes = false
     private var notedAttributeLimit = false
+    /// Inside a quoted value that no name and `=` came before (`<generator "a">`):
+    /// dropped up to its closing quote.
+    private var droppingValue = false
+
+    /// Where a start tag's attribute stands. libxml2's recovery from a malformed
+    /// attribute (no value, no quotes, a stray value or byte) read the tag, and the
+    /// text after it, differently by where a push ended; so an attribute goes out
+    /// only once it is `name="value"`, and the rest is mended or dropped.
+    private enum AttributePhase {
+        /// Between attributes.
+        case between
+        /// Reading a name (in `attributeName`).
+        case name
+        /// White space after a name: an '=' may still come.
+        case afterName
+        /// After the '=': a value follows.
+        case equals
+        /// Inside a value written without quotes, which goes out quoted.
+        case unquotedValue
+    }
+    private var attributePhase = AttributePhase.between
+    /// The name of the attribute being read (its first `attributeNameLength` bytes),
+    /// held until its value shows it is one.
+    private var attributeName = [UInt8](repeating: 0, count: XMLRepair.maxAttributeName)
+    private var attributeNameLength = 0
+    static let maxAttributeName = 256
 
     /// Repairs as much of `input` as can be decided, appends it to `out` and
     /// leaves the undecided tail (a few dozen bytes at most) in `input`.
@@ -134,6 +160,14 @@ struct XMLRepair {
                     }
                     continue
                 }
+                if droppingValue {
+                    let j = ByteScan.next(b, from: i, to: n, quote)
+                    if j == n { i = n; continue }
+                    i = j + 1
+                    droppingValue = false
+                    state = .startTag(quote: 0)
+                    continue
+                }
                 if quote != 0 {
                     // A run of the value that needs nothing: copied at once.
                     let j = ByteScan.next(b, from: i, to: n, quote, 0x3C, 0x26)
@@ -170,42 +204,95 @@ struct XMLRepair {
                     }
                     collectingName = false
                 }
+                if attributePhase == .unquotedValue {
+                    // `url=http://a/b`: copied up to white space or the tag's end, in quotes.
+                    var j = i
+                    while j < n {
+                        let d = b[j]
+                        if d == 0x20 || d == 0x3E || d == 0x3C || d == 0x26 || d == 0x22 || d == 0x09 || d == 0x0A || d == 0x0D { break }
+                        j += 1
+                    }
+                    if j > i {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                        i = j
+                        continue
+                    }
+                    if c == 0x26 {
+                        guard let used = reference(b, i, &out, final: final, inAttribute: true) else { return i }
+                        i += used
+                        continue
+                    }
+                    if c == 0x22 { out.append(literal: "&quot;"); i += 1; continue }
+                    out.append(0x22)  // white space or the tag's end: the value is over
+                    attributePhase = .between
+                    continue
+                }
                 if c == 0x3E {
-                    out.append(c); i += 1
+                    i += 1
+                    attributePhase = .between  // a name without a value is dropped
+                    if lastTagByte == 0x2F { out.append(0x2F) }
+                    out.append(c)
                     endStartTag(selfClosing: lastTagByte == 0x2F)
                 } else if c == 0x3C {
                     // "<a <b>": the first tag never ended; end it here.
+                    attributePhase = .between
                     out.append(0x3E)
                     endStartTag(selfClosing: false)
                 } else if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
-                    if attributes >= Self.maxAttributes {
-                        // libxml2 2.9 checks each attribute against all before it: 100,000
-                        // attributes took seconds. No feed element needs more than this.
-                        droppingAttributes = true
-                        if !notedAttributeLimit {
-                            notedAttributeLimit = true
-                            problems.append("an element with more than \(Self.maxAttributes) attributes: the rest were dropped")
-                        }
-                        i += 1
-                        continue
-                    }
-                    out.append(c); i += 1
+                    if attributePhase == .name { attributePhase = .afterName }
+                    i += 1
                 } else if c == 0x22 || c == 0x27 {
                     state = .startTag(quote: c)
-                    attributes += 1
-                    lastTagByte = c
-                    out.append(c); i += 1
-                } else {
-                    // An attribute's name and '=' (or a '/'): copied as one run.
+                    i += 1
+                    if attributePhase != .equals {
+                        // A value with no name and '=' before it: dropped.
+                        attributePhase = .between
+                        droppingValue = true
+                        continue
+                    }
+                    attributePhase = .between
+                    guard beginAttribute(&out) else { continue }
+                    out.append(c)
+                } else if c == 0x3D {
+                    if attributePhase == .name || attributePhase == .afterName { attributePhase = .equals }
+                    i += 1
+                } else if c == 0x2F {
+                    attributePhase = .between
+                    lastTagByte = c  // a self-closing tag, if the tag ends next
+                    i += 1
+                } else if isNameChar(c) {
+                    if attributePhase == .equals {
+                        attributePhase = .unquotedValue
+                        if beginAttribute(&out) { out.append(0x22) } else { attributePhase = .between }
+                        continue  // the byte starts the value
+                    }
+                    if attributePhase != .name {
+                        // A new attribute (one before it without a value is dropped).
+                        attributeNameLength = 0
+                        guard isNameStart(c) else { i += 1; continue }  // no name starts so: dropped
+                        attributePhase = .name
+                    }
                     var j = i + 1
-                    while j < n {
-                        let d = b[j]
-                        if d == 0x22 || d == 0x27 || d == 0x3E || d == 0x3C || d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D { break }
-                        j += 1
+                    while j < n, isNameChar(b[j]) { j += 1 }
+                    let kept = min(j - i, Self.maxAttributeName - attributeNameLength)
+                    if kept > 0 {
+                        let at = attributeNameLength
+                        attributeName.withUnsafeMutableBufferPointer { name in
+                            (name.baseAddress! + at).update(from: b.baseAddress! + i, count: kept)
+                        }
+                        attributeNameLength += kept
                     }
                     lastTagByte = b[j - 1]
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
                     i = j
+                } else {
+                    // A byte that can be no part of an attribute (`<title & x="1">`): dropped,
+                    // unless it starts a value written without quotes.
+                    if attributePhase == .equals {
+                        attributePhase = .unquotedValue
+                        if beginAttribute(&out) { out.append(0x22) } else { attributePhase = .between }
+                        continue
+                    }
+                    i += 1
                 }
             case .comment:
                 let (used, complete) = copy(until: "-->", b, i, &out, final: final)
@@ -314,11 +401,34 @@ struct XMLRepair {
         return 1
     }
 
+    /// Writes " name=" for the attribute read, unless the tag already holds
+    /// `maxAttributes`; then the rest of the tag is dropped (returns false).
+    private mutating func beginAttribute(_ out: inout ByteSink) -> Bool {
+        lastTagByte = 0
+        if attributes >= Self.maxAttributes {
+            // libxml2 2.9 checks each attribute against all before it: 100,000
+            // attributes took seconds. No feed element needs more than this.
+            droppingAttributes = true
+            if !notedAttributeLimit {
+                notedAttributeLimit = true
+                problems.append("an element with more than \(Self.maxAttributes) attributes: the rest were dropped")
+            }
+            return false
+        }
+        attributes += 1
+        out.append(0x20)
+        attributeName.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<attributeNameLength])) }
+        out.append(0x3D)
+        return true
+    }
+
     private mutating func endStartTag(selfClosing: Bool) {
         state = .text
         collectingName = false
         attributes = 0
         droppingAttributes = false
+        droppingValue = false
+        attributePhase = .between
         if droppingTag {
             droppingTag = false
         } else if !selfClosing {
@@ -337,7 +447,8 @@ struct XMLRepair {
         switch state {
         case .startTag(let quote):
             if !droppingTag {
-                if quote != 0 { out.append(quote) }
+                if quote != 0 && !droppingValue { out.append(quote) }
+                if attributePhase == .unquotedValue { out.append(0x22) }
                 out.append(0x3E)
             }
             endStartTag(selfClosing: false)

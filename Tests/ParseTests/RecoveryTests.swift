@@ -133,6 +133,32 @@ import Testing
         }
     }
 
+    /// Start tags with attributes that are not `name="value"` (a quoted value with no
+    /// name, a stray byte, a name without a value, a value without quotes) read the
+    /// same whole and in any chunking. libxml2's recovery from them read the tag and
+    /// the text after it differently by where a push ended: the fuzzer found
+    /// `<generator "…" & '…' t>]]&gt;` at a document's end read as "]]" whole and
+    /// "]]>" in chunks. The repair step now writes only whole attributes.
+    @Test func malformedAttributesReadTheSameInAnyChunking() throws {
+        let padding = String(repeating: "Padding so that the text lies past the first kilobyte. ", count: 20)
+        let doc = """
+            <rss version=2.0><channel><title>T</title><description>\(padding)</description>
+            <item><title & x="1" disabled>one</title><guid isPermaLink=false>g1</guid>
+            <enclosure url=http://e.example/a.mp3?x=1&amp;y=2 length = 5 type=audio/mpeg "stray" 'too'/></item>
+            <generator "a" & 'b' t>]]&gt;
+            """
+        let whole = try parse(doc)
+        let item = try #require(whole.items.first)
+        #expect(item.title == "one")
+        #expect(item.guid == "g1" && item.url == nil)  // isPermaLink=false read
+        #expect(item.enclosures == [Enclosure(url: "http://e.example/a.mp3?x=1&y=2", type: "audio/mpeg", length: 5)])
+        #expect(whole.feed.generator == "]]>")
+        for size in 1...40 {
+            let chunked = try parseInChunks(Array(doc.utf8), size: size)
+            #expect(chunked.items == whole.items && chunked.feed == whole.feed, "chunks of \(size)")
+        }
+    }
+
     /// An '&' in an attribute value comes out as '&'. Without entity substitution
     /// libxml2 hands it on as "&#38;": links with a query came out "?a=1&#38;b=2".
     @Test func ampersandsInAttributeValuesAreRead() throws {
