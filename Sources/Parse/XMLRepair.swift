@@ -14,7 +14,8 @@ import Foundation
 ///   read), and unknown names stay as literal text (`&amp;name;`).
 /// - The DOCTYPE is removed (its entity declarations were read here).
 /// - A bare `&` and a `<` that opens no markup become `&amp;` and `&lt;`.
-/// CDATA sections, comments and processing instructions pass through.
+/// CDATA sections and processing instructions pass through; in comments, "--"
+/// and a '-' before the end get a space between (see `copyComment`).
 struct XMLRepair {
     private enum State {
         case text
@@ -56,6 +57,8 @@ struct XMLRepair {
     /// Inside a quoted value that no name and `=` came before (`<generator "a">`):
     /// dropped up to its closing quote.
     private var droppingValue = false
+    /// The last byte written of the comment being copied was a '-'.
+    private var commentDash = false
 
     /// Where a start tag's attribute stands. libxml2's recovery from a malformed
     /// attribute (no value, no quotes, a stray value or byte) read the tag, and the
@@ -295,7 +298,7 @@ struct XMLRepair {
                     i += 1
                 }
             case .comment:
-                let (used, complete) = copy(until: "-->", b, i, &out, final: final)
+                let (used, complete) = copyComment(b, i, &out, final: final)
                 i += used
                 if !complete { return i }
             case .cdata:
@@ -338,7 +341,7 @@ struct XMLRepair {
         }
         let c = b[i + 1]
         if c == 0x21 {  // '!'
-            if starts(b, i, "<!--") { out.append(literal: "<!--"); state = .comment; return 4 }
+            if starts(b, i, "<!--") { out.append(literal: "<!--"); state = .comment; commentDash = false; return 4 }
             if starts(b, i, "<![CDATA[") { out.append(literal: "<![CDATA["); state = .cdata; return 9 }
             if i + 9 > n && !final { return nil }
             if open.isEmpty && starts(b, i, "<!DOCTYPE") {
@@ -452,7 +455,9 @@ struct XMLRepair {
                 out.append(0x3E)
             }
             endStartTag(selfClosing: false)
-        case .comment: out.append(literal: "-->")
+        case .comment:
+            if commentDash { out.append(0x20) }
+            out.append(literal: "-->")
         case .cdata: out.append(literal: "]]>")
         case .processingInstruction: out.append(literal: "?>")
         case .doctype, .text: break
@@ -508,6 +513,44 @@ struct XMLRepair {
         let keep = min(len - 1, n - i)
         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<(n - keep)]))
         return (n - keep - i, false)
+    }
+
+    /// Copies a comment's text up to and including its "-->" and returns to text,
+    /// with a space between two '-' and before a '-' that would end the text: XML
+    /// forbids both ("<!-- x --->", "<!-- a -- b -->"), and libxml2's push parser
+    /// lost the rest of the document after "--->" when it came in one push, not
+    /// when in chunks. A '-' that ends the input waits for the next (it may begin "-->").
+    private mutating func copyComment(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool
+    ) -> (Int, Bool) {
+        let n = b.count
+        guard let base = b.baseAddress, i < n else { return (0, final) }
+        var j = i
+        while j < n {
+            guard let hit = memchr(base + j, 0x2D, n - j) else { break }
+            let dash = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if dash > j {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[j..<dash]))
+                commentDash = false
+            }
+            if dash + 3 > n && !final { return (dash - i, false) }
+            if starts(b, dash, "-->") {
+                if commentDash { out.append(0x20) }
+                out.append(literal: "-->")
+                commentDash = false
+                state = .text
+                return (dash + 3 - i, true)
+            }
+            if commentDash { out.append(0x20) }
+            out.append(0x2D)
+            commentDash = true
+            j = dash + 1
+        }
+        if j < n {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[j..<n]))
+            commentDash = false
+        }
+        return (n - i, final)
     }
 
     /// Copies a CDATA section's text up to and including its "]]>" and returns to

@@ -159,6 +159,26 @@ import Testing
         }
     }
 
+    /// A comment with "--" inside or a '-' before its end (which XML forbids) keeps
+    /// the rest of the document, whole and in any chunking. After "<!-- x --->",
+    /// libxml2's push parser lost everything when the document came in one push
+    /// (no feed title, no items) and nothing in chunks; the fuzzer found it.
+    @Test func commentsWithDoubleHyphensKeepTheRestOfTheDocument() throws {
+        let padding = String(repeating: "Padding so that the text lies past the first kilobyte. ", count: 20)
+        let doc = """
+            <rss version="2.0"><channel><description>\(padding)</description>
+            <title>a <!-- x ---> b <!-- c -- d --> e <!------> f</title>
+            <item><title>i</title><guid>g1</guid></item></channel></rss>
+            """
+        let whole = try parse(doc)
+        #expect(whole.feed.title == "a b e f")
+        #expect(whole.items.map(\.title) == ["i"])
+        for size in 1...40 {
+            let chunked = try parseInChunks(Array(doc.utf8), size: size)
+            #expect(chunked.items == whole.items && chunked.feed == whole.feed, "chunks of \(size)")
+        }
+    }
+
     /// An '&' in an attribute value comes out as '&'. Without entity substitution
     /// libxml2 hands it on as "&#38;": links with a query came out "?a=1&#38;b=2".
     @Test func ampersandsInAttributeValuesAreRead() throws {
