@@ -1,6 +1,7 @@
 import Foundation
 @testable import Parse
 import FeedspoolModel
+import Testing
 
 enum Fixture {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
@@ -29,6 +30,23 @@ func parseInChunks(_ bytes: [UInt8], size: Int, charset: String? = nil) throws -
         i = end
     }
     return try p.finish()
+}
+
+/// Padding that puts what follows it past the first kilobyte, which the parser
+/// holds whole to choose the encoding (the bytes after it are read as they come).
+let pastFirstKilobyte = String(repeating: "Padding so that the text lies past the first kilobyte. ", count: 20)
+
+/// `text` parsed whole, once it was checked to read the same, items and feed,
+/// pushed in chunks of each of `sizes` bytes.
+func parseWholeAndInChunks(
+    _ text: String, sizes: ClosedRange<Int> = 1...40, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> ParsedFeed {
+    let whole = try parse(text)
+    for size in sizes {
+        let chunked = try parseInChunks(Array(text.utf8), size: size)
+        #expect(chunked.items == whole.items && chunked.feed == whole.feed, "chunks of \(size)", sourceLocation: sourceLocation)
+    }
+    return whole
 }
 
 func rss(_ items: String, channel: String = "<title>T</title>") -> String {
