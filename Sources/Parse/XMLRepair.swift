@@ -192,12 +192,10 @@ struct XMLRepair {
                     continue
                 }
                 if collectingName {
+                    // The element's name: name characters only (a quote or a '<' in it,
+                    // `<a"b">`, is what follows the name, mended as attributes are).
                     var j = i
-                    while j < n {
-                        let d = b[j]
-                        if d == 0x20 || d == 0x09 || d == 0x0A || d == 0x0D || d == 0x2F || d == 0x3E { break }
-                        j += 1
-                    }
+                    while j < n, isNameChar(b[j]) { j += 1 }
                     if j > i {
                         let name = UnsafeBufferPointer(rebasing: b[i..<j])
                         open.extendName(name)

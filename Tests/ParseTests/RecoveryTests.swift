@@ -134,7 +134,7 @@ import Testing
     @Test func malformedAttributesReadTheSameInAnyChunking() throws {
         let doc = """
             <rss version=2.0><channel><title>T</title><description>\(pastFirstKilobyte)</description>
-            <item><title & x="1" disabled>one</title><guid isPermaLink=false>g1</guid>
+            <item><title & x="1" disabled>one</title><guid isPermaLink=false>g1</guid><category"x">Cat</category>
             <enclosure url=http://e.example/a.mp3?x=1&amp;y=2 length = 5 type=audio/mpeg "stray" 'too'/></item>
             <generator "a" & 'b' t>]]&gt;
             """
@@ -142,6 +142,7 @@ import Testing
         let item = try #require(whole.items.first)
         #expect(item.title == "one")
         #expect(item.guid == "g1" && item.url == nil)  // isPermaLink=false read
+        #expect(item.categories == ["Cat"])  // the element name ends where name characters do
         #expect(item.enclosures == [Enclosure(url: "http://e.example/a.mp3?x=1&y=2", type: "audio/mpeg", length: 5)])
         #expect(whole.feed.generator == "]]>")
     }
