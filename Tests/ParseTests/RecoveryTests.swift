@@ -162,6 +162,22 @@ import Testing
         #expect(whole.items.map(\.title) == ["i"])
     }
 
+    /// Not fixed yet (found by the fuzzer at the end of 2026-11-30's fourth
+    /// session): this document's feed title reads "]]" whole and "]]>" in 1-byte
+    /// chunks. A likely cause, not yet confirmed: the repair step decides how to
+    /// pass "&gt;" after "]]" by looking at the bytes it wrote in the same push,
+    /// and those depend on where pushes end. When fixed, this test fails until
+    /// `withKnownIssue` is removed.
+    @Test func bracketsBeforeAnEscapedGreaterThanAtTheFirstKilobytesEnd() throws {
+        let doc = "<?m??><feed\"\"<title" + String(repeating: " ", count: 999) + ">]]&gt;"
+        let whole = try parse(doc)
+        withKnownIssue {
+            let chunked = try parseInChunks(Array(doc.utf8), size: 1)
+            #expect(chunked.feed == whole.feed)
+            #expect(whole.feed.title == "]]>")
+        }
+    }
+
     /// An '&' in an attribute value comes out as '&'. Without entity substitution
     /// libxml2 hands it on as "&#38;": links with a query came out "?a=1&#38;b=2".
     @Test func ampersandsInAttributeValuesAreRead() throws {
