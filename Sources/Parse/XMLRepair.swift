@@ -616,7 +616,11 @@ struct XMLRepair {
             case 0x26:
                 if let (value, used) = Self.predefinedReference(b, at: k) {
                     // The common references of escaped HTML, read without the general decoder.
-                    if value == 0x3E, out.count >= 2, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    // A '>' after "]]" this section holds (from `&#93;&#93;`) would end it: left to
+                    // `reference`. (Not after "]]" written before the section, as text: the
+                    // section's marker stands between. Looking at those bytes made the result
+                    // hang on whether they came in the same push.)
+                    if value == 0x3E, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
                     openSection(&out)
                     out.append(value)
                     k += used
@@ -630,7 +634,7 @@ struct XMLRepair {
                     break scan
                 case .text(let value, let used):
                     // A '>' after "]]" in the section would end it: left to `reference`.
-                    if value[0] == 0x3E, out.count >= 2, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    if value[0] == 0x3E, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
                     openSection(&out)
                     out.append(contentsOf: value)
                     k += used
