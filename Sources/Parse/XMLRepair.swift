@@ -468,8 +468,12 @@ struct XMLRepair {
         (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x3A || c >= 0x80
     }
 
+    /// A letter, digit, '-', '.', '_', ':' or any byte of a non-ASCII character: one
+    /// bit test (element and attribute names are read through it a byte at a time).
     @inline(__always) private func isNameChar(_ c: UInt8) -> Bool {
-        isNameStart(c) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
+        if c >= 0x80 { return true }
+        let bits: UInt64 = c < 64 ? 0x07FF_6000_0000_0000 : 0x07FF_FFFE_87FF_FFFE
+        return (bits >> UInt64(c & 63)) & 1 != 0
     }
 
     private func starts(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ s: StaticString) -> Bool {
