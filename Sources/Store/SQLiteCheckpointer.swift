@@ -66,7 +66,15 @@ final class SQLiteCheckpointer: Sendable {
                 let behind = walPages - copied
                 if walPages >= 2 * me.limit || (walPages >= me.limit && behind < me.every) {
                     // PASSIVE, as SQLite's own hook: the frames no reader still needs.
-                    if sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
+                    var rc = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                    if rc == SQLITE_BUSY && walPages >= 2 * me.limit {
+                        // The background checkpoint holds the checkpoint lock. At twice the
+                        // limit the commit waits for it, then copies what is left: when its
+                        // thread got little CPU, the WAL grew past three times the limit.
+                        me.drain()
+                        rc = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                    }
+                    if rc == SQLITE_OK {
                         me.copied.store(0, ordering: .releasing)  // the WAL starts over at the next transaction
                     }
                 } else if behind >= me.every {
