@@ -228,6 +228,13 @@ struct XMLRepair {
                     attributePhase = .between
                     continue
                 }
+                let isSpace = c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D
+                if attributePhase == .equals && !isSpace && c != 0x3E && c != 0x3C && c != 0x22 && c != 0x27 {
+                    // A value written without quotes (`url=/a.mp3`) starts here; it goes out quoted.
+                    attributePhase = beginAttribute(&out) ? .unquotedValue : .between
+                    if attributePhase == .unquotedValue { out.append(0x22) }
+                    continue
+                }
                 if c == 0x3E {
                     i += 1
                     attributePhase = .between  // a name without a value is dropped
@@ -239,7 +246,7 @@ struct XMLRepair {
                     attributePhase = .between
                     out.append(0x3E)
                     endStartTag(selfClosing: false)
-                } else if c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D {
+                } else if isSpace {
                     if attributePhase == .name { attributePhase = .afterName }
                     i += 1
                 } else if c == 0x22 || c == 0x27 {
@@ -262,11 +269,6 @@ struct XMLRepair {
                     lastTagByte = c  // a self-closing tag, if the tag ends next
                     i += 1
                 } else if isNameChar(c) {
-                    if attributePhase == .equals {
-                        attributePhase = .unquotedValue
-                        if beginAttribute(&out) { out.append(0x22) } else { attributePhase = .between }
-                        continue  // the byte starts the value
-                    }
                     if attributePhase != .name {
                         // A new attribute (one before it without a value is dropped).
                         attributeNameLength = 0
@@ -286,14 +288,7 @@ struct XMLRepair {
                     lastTagByte = b[j - 1]
                     i = j
                 } else {
-                    // A byte that can be no part of an attribute (`<title & x="1">`): dropped,
-                    // unless it starts a value written without quotes.
-                    if attributePhase == .equals {
-                        attributePhase = .unquotedValue
-                        if beginAttribute(&out) { out.append(0x22) } else { attributePhase = .between }
-                        continue
-                    }
-                    i += 1
+                    i += 1  // a byte that can be no part of an attribute (`<title & x="1">`): dropped
                 }
             case .comment:
                 let (used, complete) = copyComment(b, i, &out, final: final)
