@@ -53,6 +53,15 @@ public struct ByteSink: ~Copyable {
         used += value.count
     }
 
+    /// The first `count` (at most sixteen) bytes of two little-endian words.
+    @inlinable @inline(__always) public mutating func append(word low: UInt64, word high: UInt64, count: Int) {
+        if used + 16 > capacity { grow(to: used + 16) }
+        let p = UnsafeMutableRawPointer(base + used)
+        p.storeBytes(of: low.littleEndian, as: UInt64.self)
+        p.storeBytes(of: high.littleEndian, toByteOffset: 8, as: UInt64.self)
+        used += count
+    }
+
     public mutating func append<S: Sequence<UInt8>>(contentsOf bytes: S) {
         for b in bytes { append(b) }
     }

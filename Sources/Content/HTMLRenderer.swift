@@ -370,20 +370,22 @@ private struct Renderer: ~Copyable {
         html.append(gt)
     }
 
-    /// Writes the name a packed key stands for (see `packName`), without allocating.
+    /// Writes the name a packed key stands for (see `packName`), without allocating:
+    /// spelled into two words and stored at once (spelled into a tuple and copied,
+    /// a name cost a hundred instructions).
     mutating func appendName(_ key: UInt64) {
-        var count = 0
-        var k = key
-        while k != 0 { k >>= 6; count += 1 }
-        // Spelled into a register-sized buffer, then appended at once (ten characters at most).
-        var spelled: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &spelled) { out in
-            for i in 0..<count {
-                let v = UInt8((key >> UInt64(6 * (count - 1 - i))) & 63)
-                out[i] = v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : UInt8(ascii: "-")
-            }
-            html.append(contentsOf: UnsafeBufferPointer(start: out.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+        let count = (64 - key.leadingZeroBitCount + 5) / 6
+        var low: UInt64 = 0, high: UInt64 = 0
+        var k = key, position = count
+        while k != 0 {
+            // Last character first: each is the key's lowest six bits in turn.
+            position -= 1
+            let v = k & 63
+            let c: UInt64 = v <= 26 ? v + 0x60 : v <= 36 ? v - 27 + 0x30 : 0x2D
+            if position < 8 { low |= c << UInt64(8 * position) } else { high |= c << UInt64(8 * (position - 8)) }
+            k >>= 6
         }
+        html.append(word: low, word: high, count: count)
     }
 
     /// An attribute value with its character references decoded, into `out` (cleared first).

@@ -54,6 +54,14 @@ import Testing
         #expect(Sanitizer.sanitize("AT&T 5 < 6 &amp; &eacute; &bogus; >") == "AT&amp;T 5 &lt; 6 &amp; é &amp;bogus; &gt;")
     }
 
+    @Test func keptNamesAreWrittenLowercaseWhateverTheirLength() {
+        // Names of one to ten characters, with digits and in any case, spelled back from their packed keys.
+        let html = #"<BLOCKQUOTE CITE="https://q.example/"><Figure><FIGCAPTION>c</FIGCAPTION></Figure><H6>h</H6>"#
+            + #"<table><tr><TD COLSPAN="2" ROWSPAN="3">d</TD></tr></table><a HREFLANG="de">l</a></BLOCKQUOTE>"#
+        #expect(Sanitizer.sanitize(html) == #"<blockquote cite="https://q.example/"><figure><figcaption>c</figcaption></figure><h6>h</h6>"#
+            + #"<table><tr><td colspan="2" rowspan="3">d</td></tr></table><a hreflang="de">l</a></blockquote>"#)
+    }
+
     @Test func dropsCommentsAndDoctype() {
         #expect(Sanitizer.sanitize("<!DOCTYPE html><!-- <script>x</script> -->ok") == "ok")
     }
