@@ -376,6 +376,7 @@ struct XMLRepair {
             return j + 1 - i
         }
         if isNameStart(c) {
+            if open.count < Self.maxDepth, let used = usualStartTag(b, i, &out) { return used }
             state = .startTag(quote: 0)
             attributes = 0
             droppingAttributes = false
@@ -395,6 +396,50 @@ struct XMLRepair {
         }
         out.append(literal: "&lt;")
         return 1
+    }
+
+    /// A start tag of the usual shape, `<name a="v" b='w'>` or `<name/>`, whole in
+    /// `b`: written as the state machine of `process` would write it, in one pass
+    /// (byte by byte through that machine, tags cost more than the text between).
+    /// Returns the bytes consumed; nil, with nothing written, for any other shape (a
+    /// value without quotes or holding '<' or '&', a name without a value, white
+    /// space around '=' or inside "/>", stray bytes, a name past 256 bytes) or a tag
+    /// the input ends inside: the state machine reads those.
+    private mutating func usualStartTag(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink) -> Int? {
+        let n = b.count
+        var j = i + 1
+        while j < n, isNameChar(b[j]) { j += 1 }
+        let nameEnd = j
+        guard nameEnd - (i + 1) <= Self.maxAttributeName else { return nil }
+        // The tag is written as it stands when each attribute has one space before it
+        // (the state machine writes one), up to the end of the last value.
+        var written = nameEnd
+        var count = 0
+        while j < n {
+            let spaceStart = j
+            while j < n, b[j] == 0x20 || b[j] == 0x0A || b[j] == 0x09 || b[j] == 0x0D { j += 1 }
+            guard j < n else { return nil }
+            let c = b[j]
+            if c == 0x3E || (c == 0x2F && j + 1 < n && b[j + 1] == 0x3E) {
+                let selfClosing = c == 0x2F
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<written]))
+                if selfClosing { out.append(literal: "/>") } else { out.append(0x3E) }
+                open.push(UnsafeBufferPointer(rebasing: b[(i + 1)..<nameEnd]), opening: !selfClosing)
+                return (selfClosing ? j + 2 : j + 1) - i
+            }
+            // An attribute, `name="value"` with nothing between, after one space.
+            guard j == spaceStart + 1, b[spaceStart] == 0x20, written == spaceStart,
+                isNameStart(c), count < Self.maxAttributes else { return nil }
+            var e = j + 1
+            while e < n, isNameChar(b[e]) { e += 1 }
+            guard e - j <= Self.maxAttributeName, e + 1 < n, b[e] == 0x3D, b[e + 1] == 0x22 || b[e + 1] == 0x27 else { return nil }
+            let close = ByteScan.next(b, from: e + 2, to: n, b[e + 1], 0x3C, 0x26)
+            guard close < n, b[close] == b[e + 1] else { return nil }
+            count += 1
+            j = close + 1
+            written = j
+        }
+        return nil
     }
 
     /// Writes " name=" for the attribute read, unless the tag already holds
@@ -962,6 +1007,20 @@ private struct OpenElements {
         }
         if take > overwrite { bytes.append(contentsOf: UnsafeBufferPointer(start: source + overwrite, count: take - overwrite)) }
         used += take
+    }
+
+    /// Reads a whole start tag's name at once (`beginName`, `extendName`, then
+    /// `pushName` when it opens an element).
+    mutating func push(_ name: UnsafeBufferPointer<UInt8>, opening: Bool) {
+        used = top
+        guard opening, name.count > 0, let source = name.baseAddress else { return }
+        let take = min(name.count, 256)
+        if bytes.count < top + take { bytes.append(contentsOf: repeatElement(0, count: top + take - bytes.count)) }
+        let at = top
+        bytes.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: at).update(from: source, count: take) }
+        starts.append(top)
+        top += take
+        used = top
     }
 
     /// The name read opens an element (an empty name opens nothing).
