@@ -686,8 +686,10 @@ struct FeedBuilder {
     /// "Name <mail@x>", else the value itself.
     static func authorName(_ raw: String) -> String? {
         let s = collapse(raw)
+        // Nearly every name is only a name: its bytes are copied out only to look inside.
+        guard let last = s.utf8.last else { return nil }
+        guard last == UInt8(ascii: ")") || last == UInt8(ascii: ">") else { return s }
         let b = Array(s.utf8)
-        guard let last = b.last else { return nil }
         if last == UInt8(ascii: ")"), let open = b.firstIndex(of: UInt8(ascii: "(")) {
             let inner = TextBytes.trimmed(Array(b[(open + 1)..<(b.count - 1)]))
             if !inner.isEmpty { return inner }
