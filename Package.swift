@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "feedspool", targets: ["feedspool"]),
         .library(name: "Parse", targets: ["Parse"]),
+        .library(name: "Content", targets: ["Content"]),
         .library(name: "Fetch", targets: ["Fetch"]),
         .library(name: "Dedup", targets: ["Dedup"]),
         .library(name: "Store", targets: ["Store"]),

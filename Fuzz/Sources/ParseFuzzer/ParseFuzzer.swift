@@ -1,4 +1,5 @@
 import FeedspoolModel
+import FuzzSupport
 import Parse
 
 /// One fuzz input: the first byte picks a chunk size, so chunk boundaries
@@ -43,18 +44,8 @@ private func parse(_ body: UnsafeRawBufferPointer, chunk: Int, _ options: ParseO
     return try? parser.finish()
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-/// SwiftPM names an executable's entry point `<module>_main` and links `main`
-/// to it, which would hide libFuzzer's own `main`; hand control to libFuzzer here.
+/// libFuzzer's entry (see `runLibFuzzer`).
 @_cdecl("ParseFuzzer_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var vector = argv
-    return runDriver(&count, &vector) { data, size in fuzz(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzz(data, size) }
 }
