@@ -289,13 +289,10 @@ private struct Renderer: ~Copyable {
             let c = input[i]
             if c == amp {
                 if let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
-                    if wantHTML {
-                        if value.count == 1 && (value[0] == lt || value[0] == gt || value[0] == amp || value[0] == quote) {
-                            html.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<(i + len)]))  // already escaped: keep as written
-                        } else {
-                            appendEscaped(value, to: &html)
-                        }
-                    }
+                    // Written as its character, escaped: `&lt;` and `&amp;` come out as they went
+                    // in, and a reference written otherwise (`&#60;`, or `&gt` without its ';')
+                    // in the one form that reads the same whatever follows it.
+                    if wantHTML { appendEscaped(value, to: &html) }
                     if wantText {
                         for b in value { textByte(b) }  // U+00A0 (no-break space) becomes a space there
                     }

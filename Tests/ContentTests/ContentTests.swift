@@ -62,6 +62,17 @@ import Testing
             + #"<table><tr><td colspan="2" rowspan="3">d</td></tr></table><a hreflang="de">l</a></blockquote>"#)
     }
 
+    /// Found by Fuzz/run's SanitizeFuzzer: `&gt` kept as written before a dropped NUL
+    /// came out as `&gtt`, which a second pass (and a browser) read otherwise.
+    @Test func escapedCharactersComeOutInOneFormThatReadsTheSameAgain() {
+        let cases = ["&gt\u{0}t": "&gt;t", "&#60;b&#x3E;": "&lt;b&gt;", "&LT;&quot;": "&lt;&quot;", "a &amp b": "a &amp; b"]
+        for (html, expected) in cases {
+            let once = Sanitizer.sanitize(html)
+            #expect(once == expected, "\(html.debugDescription)")
+            #expect(Sanitizer.sanitize(once) == once, "\(html.debugDescription)")
+        }
+    }
+
     @Test func dropsCommentsAndDoctype() {
         #expect(Sanitizer.sanitize("<!DOCTYPE html><!-- <script>x</script> -->ok") == "ok")
     }
