@@ -76,6 +76,11 @@ private let lt = UInt8(ascii: "<"), gt = UInt8(ascii: ">"), amp = UInt8(ascii: "
 private let slash = UInt8(ascii: "/"), bang = UInt8(ascii: "!"), question = UInt8(ascii: "?")
 private let quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'"), equals = UInt8(ascii: "=")
 
+/// A C0 control character that is not white space: dropped from both outputs.
+@inline(__always) private func isControl(_ c: UInt8) -> Bool {
+    c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0C && c != 0x0D
+}
+
 @inline(__always) private func isSpace(_ c: UInt8) -> Bool {
     c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D || c == 0x0C
 }
@@ -304,7 +309,7 @@ private struct Renderer: ~Copyable {
                 i += 1
                 continue
             }
-            if c == 0 { i += 1; continue }
+            if isControl(c) { i += 1; continue }
             if wantHTML {
                 if c == gt { html.append(literal: "&gt;") }
                 else if c == lt { html.append(literal: "&lt;") }
@@ -318,6 +323,7 @@ private struct Renderer: ~Copyable {
     /// Appends one byte of decoded text to the plain-text output, collapsing whitespace.
     @inline(__always) mutating func textByte(_ c: UInt8) {
         if isSpace(c) { pendingSpace = true; return }
+        if isControl(c) { return }  // from a reference such as `&#1;`
         // U+00A0 arrives as C2 A0: treat as a space.
         if c == 0xA0, let last = text.last, last == 0xC2 {
             text.removeLast()
@@ -392,19 +398,20 @@ private struct Renderer: ~Copyable {
         out.removeAll(keepingCapacity: true)
         var i = start
         while i < end {
-            // A run without references or NULs: copied at once.
+            // A run without references or control characters: copied at once.
             var j = i
-            while j < end, input[j] != amp, input[j] != 0 { j += 1 }
+            while j < end, input[j] != amp, !isControl(input[j]) { j += 1 }
             if j > i {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j]))
                 i = j
                 if i >= end { break }
             }
             if input[i] == amp, let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
-                out.append(contentsOf: value)
+                // Controls go before the URL check sees the value, as they will not be written.
+                for b in value where !isControl(b) { out.append(b) }
                 i += len
             } else {
-                if input[i] != 0 { out.append(input[i]) }
+                if !isControl(input[i]) { out.append(input[i]) }
                 i += 1
             }
         }
@@ -435,7 +442,7 @@ private func appendEscaped(_ bytes: [UInt8], to out: inout ByteSink) {
         var i = 0
         while i < b.count {
             var j = i
-            while j < b.count, b[j] != amp, b[j] != lt, b[j] != gt, b[j] != quote, b[j] != 0 { j += 1 }
+            while j < b.count, b[j] != amp, b[j] != lt, b[j] != gt, b[j] != quote, !isControl(b[j]) { j += 1 }
             if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])) }
             guard j < b.count else { return }
             appendEscaped(CollectionOfOne(b[j]), to: &out)
@@ -451,7 +458,7 @@ private func appendEscaped<C: Sequence>(_ bytes: C, to out: inout ByteSink) wher
         case lt: out.append(literal: "&lt;")
         case gt: out.append(literal: "&gt;")
         case quote: out.append(literal: "&quot;")
-        case 0: break
+        case _ where isControl(b): break
         default: out.append(b)
         }
     }

@@ -73,6 +73,16 @@ import Testing
         }
     }
 
+    /// Found by Fuzz/run's SanitizeFuzzer: a control character (raw, or from a
+    /// reference such as `&#17;`) reached the plain text and the HTML.
+    @Test func controlCharactersAreDroppedBeforeURLsAreChecked() {
+        #expect(Sanitizer.sanitize("a\u{11}b&#1;c\u{1F}d") == "abcd")
+        #expect(TextExtractor.text(fromHTML: "\u{11}a &#17;b") == "a b")
+        // Dropped from a value before its scheme is read, not after: it cannot hide one.
+        #expect(Sanitizer.sanitize(#"<a href="java&#1;script:alert(1)" title="t&#2;">x</a>"#) == #"<a title="t">x</a>"#)
+        #expect(Sanitizer.sanitize("<a href=\"java\u{1}script:alert(1)\">x</a>") == "<a>x</a>")
+    }
+
     @Test func dropsCommentsAndDoctype() {
         #expect(Sanitizer.sanitize("<!DOCTYPE html><!-- <script>x</script> -->ok") == "ok")
     }

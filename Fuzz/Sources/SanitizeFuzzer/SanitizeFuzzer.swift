@@ -5,7 +5,8 @@ import Foundation
 /// One fuzz input is an HTML fragment (read as UTF-8, invalid bytes as U+FFFD).
 /// Its sanitized HTML must pass `SafeHTML.problem` (an allowlist check written
 /// apart from the renderer, reading URLs as browsers do) and must sanitize to
-/// itself again, with and without a base URL; its plain text must not crash.
+/// itself again, with and without a base URL; its plain text must pass
+/// `PlainText.problem`.
 /// A failure stops the run with the fragment in Fuzz/artifacts/.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -22,8 +23,30 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     let text = TextExtractor.text(fromHTML: html)
-    if text.utf8.contains(0) { fatalError("plain text holds a NUL") }
+    if let problem = PlainText.problem(in: text) { fatalError("plain text: \(problem)\n\(text.debugDescription)") }
     return 0
+}
+
+/// Plain text as the renderer promises it: paragraphs apart by one blank line,
+/// lines by "\n", words by one space; no white space at either end or beside a
+/// line break; no C0 control characters but "\n".
+enum PlainText {
+    static func problem(in text: String) -> String? {
+        let b = Array(text.utf8)
+        if let f = b.first, f == 0x20 || f == 0x0A { return "white space at the start" }
+        if let l = b.last, l == 0x20 || l == 0x0A { return "white space at the end" }
+        for (i, c) in b.enumerated() {
+            if c < 0x20 && c != 0x0A { return "control character \(c) at \(i)" }
+            guard i > 0 else { continue }
+            switch (b[i - 1], c) {
+            case (0x20, 0x20): return "two spaces at \(i)"
+            case (0x20, 0x0A), (0x0A, 0x20): return "a space beside a line break at \(i)"
+            case (0x0A, 0x0A) where i > 1 && b[i - 2] == 0x0A: return "three line breaks at \(i)"
+            default: break
+            }
+        }
+        return nil
+    }
 }
 
 /// What sanitized HTML may hold, checked on its bytes: only allowlisted elements,
