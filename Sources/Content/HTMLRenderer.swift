@@ -299,7 +299,11 @@ private struct Renderer: ~Copyable {
                     // in the one form that reads the same whatever follows it.
                     if wantHTML { appendEscaped(value, to: &html) }
                     if wantText {
-                        for b in value { textByte(b) }  // U+00A0 (no-break space) becomes a space there
+                        if value.count == 2 && value[0] == 0xC2 && value[1] == 0xA0 {
+                            textByte(0x20)  // U+00A0 (no-break space) is a space in plain text
+                        } else {
+                            for b in value { textByte(b) }
+                        }
                     }
                     i += len
                     continue
@@ -310,6 +314,14 @@ private struct Renderer: ~Copyable {
                 continue
             }
             if isControl(c) { i += 1; continue }
+            if c == 0xC2, i + 1 < end, input[i + 1] == 0xA0 {
+                // U+00A0 (no-break space): kept in the HTML, a space in plain text. Read as
+                // one character: a break owed before the next text must wait for real text.
+                if wantHTML { html.append(c); html.append(0xA0) }
+                if wantText { textByte(0x20) }
+                i += 2
+                continue
+            }
             if wantHTML {
                 if c == gt { html.append(literal: "&gt;") }
                 else if c == lt { html.append(literal: "&lt;") }
@@ -324,12 +336,6 @@ private struct Renderer: ~Copyable {
     @inline(__always) mutating func textByte(_ c: UInt8) {
         if isSpace(c) { pendingSpace = true; return }
         if isControl(c) { return }  // from a reference such as `&#1;`
-        // U+00A0 arrives as C2 A0: treat as a space.
-        if c == 0xA0, let last = text.last, last == 0xC2 {
-            text.removeLast()
-            pendingSpace = true
-            return
-        }
         if !text.isEmpty {
             if pendingBreak == 2 {
                 text.append(0x0A); text.append(0x0A)

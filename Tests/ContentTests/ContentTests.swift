@@ -102,6 +102,16 @@ import Testing
         #expect(TextExtractor.text(fromHTML: "<p>a</p><script>var x = '<p>no</p>';</script><style>.x{}</style><p>b</p>") == "a\n\nb")
     }
 
+    /// Found by Fuzz/run's SanitizeFuzzer: a no-break space after a block end wrote
+    /// the paragraph break before it was known to be a space, and a line break after
+    /// it added a third "\n".
+    @Test func noBreakSpacesBetweenBreaksAddNoLine() {
+        #expect(TextExtractor.text(fromHTML: "a<table>&nbsp;<br>b") == "a\n\nb")
+        #expect(TextExtractor.text(fromHTML: "a<p>\u{00A0}<br>b") == "a\n\nb")
+        #expect(TextExtractor.text(fromHTML: "a&nbsp;&nbsp;b\u{00A0}c &#160;d") == "a b c d")
+        #expect(Sanitizer.sanitize("a&nbsp;b\u{00A0}c") == "a\u{00A0}b\u{00A0}c")
+    }
+
     @Test func plainTextPassesThroughCollapsed() {
         #expect(TextExtractor.text(fromHTML: "  just   text \n ") == "just text")
     }
