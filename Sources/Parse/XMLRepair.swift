@@ -424,7 +424,9 @@ struct XMLRepair {
                 let selfClosing = c == 0x2F
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<written]))
                 if selfClosing { out.append(literal: "/>") } else { out.append(0x3E) }
-                open.push(UnsafeBufferPointer(rebasing: b[(i + 1)..<nameEnd]), opening: !selfClosing)
+                open.beginName()
+                open.extendName(UnsafeBufferPointer(rebasing: b[(i + 1)..<nameEnd]))
+                if !selfClosing { open.pushName() }
                 return (selfClosing ? j + 2 : j + 1) - i
             }
             // An attribute, `name="value"` with nothing between, after one space.
@@ -1007,20 +1009,6 @@ private struct OpenElements {
         }
         if take > overwrite { bytes.append(contentsOf: UnsafeBufferPointer(start: source + overwrite, count: take - overwrite)) }
         used += take
-    }
-
-    /// Reads a whole start tag's name at once (`beginName`, `extendName`, then
-    /// `pushName` when it opens an element).
-    mutating func push(_ name: UnsafeBufferPointer<UInt8>, opening: Bool) {
-        used = top
-        guard opening, name.count > 0, let source = name.baseAddress else { return }
-        let take = min(name.count, 256)
-        if bytes.count < top + take { bytes.append(contentsOf: repeatElement(0, count: top + take - bytes.count)) }
-        let at = top
-        bytes.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: at).update(from: source, count: take) }
-        starts.append(top)
-        top += take
-        used = top
     }
 
     /// The name read opens an element (an empty name opens nothing).
