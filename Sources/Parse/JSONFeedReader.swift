@@ -100,6 +100,14 @@ enum JSONFeedReader {
         }
     }
 
+    /// A string of the feed as an XML feed's text would reach the builder: JSON can
+    /// escape any character (`\u0001`), XML carries no C0 control but tab, LF and
+    /// CR, and the input step drops the rest, so they are dropped here too.
+    private static func plain(_ s: String?) -> String? {
+        guard let s, s.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else { return s }
+        return String(decoding: s.utf8.filter { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }, as: UTF8.self)
+    }
+
     /// The first `maxItems` items as raw drafts for `FeedParser` to finish, and how
     /// many more there were; `.notAFeed` saying why when `data` is not a JSON Feed
     /// (not JSON at all, nested too deep, no 1.x version).
@@ -119,33 +127,33 @@ enum JSONFeedReader {
         guard let version = doc.version, version.contains("jsonfeed.org/version/1") else {
             throw .notAFeed(reason: "JSON that is not a JSON Feed (no \"version\" of https://jsonfeed.org/version/1.x)")
         }
-        func resolve(_ s: String?) -> String? { s.map { URLText.resolve($0, against: baseURL) } }
-        let people = (doc.authors ?? doc.author.map { [$0] } ?? []).compactMap(\.name)
+        func resolve(_ s: String?) -> String? { plain(s).map { URLText.resolve($0, against: baseURL) } }
+        let people = (doc.authors ?? doc.author.map { [$0] } ?? []).compactMap { plain($0.name) }
         let info = FeedInfo(
-            format: .jsonFeed1, title: doc.title, link: resolve(doc.home_page_url), feedURL: resolve(doc.feed_url),
-            description: doc.description, language: doc.language, updated: nil, authors: people,
+            format: .jsonFeed1, title: plain(doc.title), link: resolve(doc.home_page_url), feedURL: resolve(doc.feed_url),
+            description: plain(doc.description), language: plain(doc.language), updated: nil, authors: people,
             image: resolve(doc.icon ?? doc.favicon), generator: nil)
         var drafts: [FeedBuilder.Draft] = []
         for e in doc.items?.kept ?? [] {
             var d = FeedBuilder.Draft()
             d.base = baseURL
-            d.guid = e.id?.value
+            d.guid = plain(e.id?.value)
             d.link = resolve(e.url ?? e.external_url)
             d.linkPriority = 0
-            if let t = e.title { d.title = (CapturedText(bytes: Array(t.utf8), mode: .text, base: baseURL), 0) }
-            if let s = e.summary { d.summary = (CapturedText(bytes: Array(s.utf8), mode: .text, base: baseURL), 0) }
-            if let html = e.content_html {
+            if let t = plain(e.title) { d.title = (CapturedText(bytes: Array(t.utf8), mode: .text, base: baseURL), 0) }
+            if let s = plain(e.summary) { d.summary = (CapturedText(bytes: Array(s.utf8), mode: .text, base: baseURL), 0) }
+            if let html = plain(e.content_html) {
                 d.content = CapturedText(bytes: Array(html.utf8), mode: .html, base: baseURL)
-            } else if let text = e.content_text {
+            } else if let text = plain(e.content_text) {
                 d.content = CapturedText(bytes: Array(text.utf8), mode: .text, base: baseURL)
             }
             if let p = e.date_published.flatMap(DateParser.parse) { d.published = (p, 0) }
             if let u = e.date_modified.flatMap(DateParser.parse) { d.updated = (u, 0) }
-            d.authors = (e.authors ?? e.author.map { [$0] } ?? []).compactMap(\.name).map { ($0, 0) }
-            d.categories = e.tags ?? []
-            d.language = e.language
+            d.authors = (e.authors ?? e.author.map { [$0] } ?? []).compactMap { plain($0.name) }.map { ($0, 0) }
+            d.categories = (e.tags ?? []).compactMap(plain)
+            d.language = plain(e.language)
             d.enclosures = (e.attachments ?? []).compactMap { a in
-                a.url.map { Enclosure(url: URLText.resolve($0, against: baseURL), type: a.mime_type, length: a.size_in_bytes?.value) }
+                resolve(a.url).map { Enclosure(url: $0, type: plain(a.mime_type), length: a.size_in_bytes?.value) }
             }
             drafts.append(d)
         }

@@ -65,6 +65,25 @@ import Testing
         #expect(p.items[1].summary == "short")
     }
 
+    /// JSON can escape any character; XML carries no C0 control but tab, LF and CR,
+    /// and the input step drops those. A JSON Feed's strings get the same rule.
+    @Test func controlCharactersInJSONFeedStringsAreDroppedAsInXML() throws {
+        let json = #"""
+            {"version": "https://jsonfeed.org/version/1.1", "title": "F\u0001x", "authors": [{"name": "J\u0000y"}],
+             "items": [{"id": "1\u0002", "title": "a\u0001b\u0007c", "content_text": "t\u0002u\n\nv\tw", "summary": "s\u0003v",
+                        "authors": [{"name": "n\u0004m"}], "tags": ["g\u0005h"], "url": "https://e.example/\u0006a"}]}
+            """#
+        let p = try parse(json)
+        #expect(p.feed.title == "Fx" && p.feed.authors == ["Jy"])
+        let item = try #require(p.items.first)
+        #expect(item.guid == "1" && item.title == "abc" && item.summary == "sv" && item.contentText == "tu\n\nv\tw")
+        #expect(item.authors == ["nm"] && item.categories == ["gh"] && item.url == "https://e.example/a")
+        // The same document as XML, with raw controls, reads the same.
+        let xml = "<rss version=\"2.0\"><channel><title>F\u{1}x</title><item><title>a\u{1}b\u{7}c</title></item></channel></rss>"
+        let q = try parse(xml)
+        #expect(q.feed.title == p.feed.title && q.items.first?.title == item.title)
+    }
+
     @Test func itunesAndMediaExtensions() throws {
         let doc = """
             <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:media="http://search.yahoo.com/mrss/">
