@@ -99,6 +99,11 @@ private struct Renderer: ~Copyable {
     var pendingBreak = 0
     /// Allowed elements open in `html`, innermost last.
     var open: [UInt64] = []
+    /// How deep kept elements may nest in `html`. Past it their tags are not
+    /// written (their text is), so that every tag written is closed.
+    static let maxOpen = 200
+    /// Start tags not written for `maxOpen`, whose end tags are still to come.
+    var tooDeep = 0
     /// Reused for attribute values, so that sanitizing a tag allocates nothing.
     var scratch: [UInt8] = []
     /// The attributes of the tag being read, reused from tag to tag.
@@ -238,13 +243,17 @@ private struct Renderer: ~Copyable {
         guard wantHTML, traits.contains(.keep) else { return after }
         if isEnd {
             if traits.contains(.void) { return after }
+            if tooDeep > 0 { tooDeep -= 1; return after }  // taken as the end of one not written
             if let idx = open.lastIndex(of: key) {
                 while open.count > idx { writeEndTag(open.removeLast()) }
             }
             return after
         }
+        if !traits.contains(.void) {
+            guard open.count < Self.maxOpen else { tooDeep += 1; return after }
+            open.append(key)
+        }
         writeStartTag(key)
-        if !traits.contains(.void) && open.count < 200 { open.append(key) }
         return after
     }
 

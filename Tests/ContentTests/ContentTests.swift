@@ -83,6 +83,17 @@ import Testing
         #expect(Sanitizer.sanitize("<a href=\"java\u{1}script:alert(1)\">x</a>") == "<a>x</a>")
     }
 
+    /// Found by Fuzz/run's SanitizeFuzzer: past 200 open elements start tags were
+    /// still written but no longer tracked, so they were never closed.
+    @Test func elementsNestedPastTheLimitAreNotWrittenSoEveryTagIsClosed() {
+        let deep = String(repeating: "<b>", count: 250) + "x" + String(repeating: "</b>", count: 250)
+        #expect(Sanitizer.sanitize(deep) == String(repeating: "<b>", count: 200) + "x" + String(repeating: "</b>", count: 200))
+        let unclosed = Sanitizer.sanitize(String(repeating: "<a>", count: 300) + "y")
+        #expect(unclosed.components(separatedBy: "<a>").count - 1 == 200)
+        #expect(unclosed.components(separatedBy: "</a>").count - 1 == 200)
+        #expect(unclosed.contains("y"))
+    }
+
     @Test func dropsCommentsAndDoctype() {
         #expect(Sanitizer.sanitize("<!DOCTYPE html><!-- <script>x</script> -->ok") == "ok")
     }
