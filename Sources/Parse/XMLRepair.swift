@@ -410,7 +410,7 @@ struct XMLRepair {
         var j = i + 1
         while j < n, isNameChar(b[j]) { j += 1 }
         let nameEnd = j
-        guard nameEnd - (i + 1) <= Self.maxAttributeName else { return nil }
+        guard nameEnd - (i + 1) <= OpenElements.maxName else { return nil }
         // The tag is written as it stands when each attribute has one space before it
         // (the state machine writes one), up to the end of the last value.
         var written = nameEnd
@@ -430,8 +430,7 @@ struct XMLRepair {
                 return (selfClosing ? j + 2 : j + 1) - i
             }
             // An attribute, `name="value"` with nothing between, after one space.
-            guard j == spaceStart + 1, b[spaceStart] == 0x20, written == spaceStart,
-                isNameStart(c), count < Self.maxAttributes else { return nil }
+            guard j == spaceStart + 1, b[spaceStart] == 0x20, isNameStart(c), count < Self.maxAttributes else { return nil }
             var e = j + 1
             while e < n, isNameChar(b[e]) { e += 1 }
             guard e - j <= Self.maxAttributeName, e + 1 < n, b[e] == 0x3D, b[e + 1] == 0x22 || b[e + 1] == 0x27 else { return nil }
@@ -998,9 +997,12 @@ private struct OpenElements {
     /// Starts reading a start tag's name (forgetting one read and never opened).
     mutating func beginName() { used = top }
 
-    /// Appends to the name being read, up to 256 bytes of it.
+    /// The bytes of an element's name kept (to match its end tag by).
+    static let maxName = 256
+
+    /// Appends to the name being read, up to `maxName` bytes of it.
     mutating func extendName(_ part: UnsafeBufferPointer<UInt8>) {
-        let take = min(part.count, 256 - (used - top))
+        let take = min(part.count, Self.maxName - (used - top))
         guard take > 0, let source = part.baseAddress else { return }
         let overwrite = min(take, bytes.count - used)
         if overwrite > 0 {
