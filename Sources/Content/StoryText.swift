@@ -208,14 +208,17 @@ public enum StoryText {
         public init() {}
 
         public mutating func add(_ text: String) {
+            var t = text
+            t.withUTF8 { add(utf8: $0) }
+        }
+
+        /// Counts one story given as UTF-8.
+        public mutating func add(utf8 b: UnsafeBufferPointer<UInt8>) {
             stories += 1
             mine.removeAll(keepingCapacity: true)
-            var t = text
-            t.withUTF8 { b in
-                for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
-                    let h = hash(b, r)
-                    if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
-                }
+            for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
+                let h = hash(b, r)
+                if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
             }
             for h in mine { counts.increment(h) }
         }
@@ -282,29 +285,8 @@ public enum StoryText {
         Paragraphs.hasAtLeast(minimumRecurringLength, charactersIn: b, r)
     }
 
-    /// A fast 64-bit hash of the bytes, eight at a time (in-process only: never stored).
     @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(r.count)
-        guard let base = b.baseAddress else { return h }
-        var i = r.lowerBound
-        let raw = UnsafeRawPointer(base)
-        while i + 8 <= r.upperBound {
-            h = mix(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            i += 8
-        }
-        var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < r.upperBound {
-            tail |= UInt64(b[i]) << shift
-            shift += 8
-            i += 1
-        }
-        return mix(h ^ tail)
-    }
-
-    @inline(__always) private static func mix(_ x: UInt64) -> UInt64 {
-        let m = x.multipliedFullWidth(by: 0xD6E8_FEB8_6659_FD93)
-        return m.high ^ m.low
+        FastHash.hash(b, r)
     }
 }
 

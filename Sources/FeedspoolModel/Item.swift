@@ -5,28 +5,73 @@ import Foundation
 /// Fields follow SPEC section 4. Text fields are plain text unless their name
 /// says HTML; `contentHTML` is already sanitized. Dates are absolute instants;
 /// a date the feed did not give (or gave unreadably) is `nil`.
-public struct Item: Sendable, Hashable, Codable {
-    /// 32 lowercase hex digits: a stable hash of the feed id and `key`.
-    public var id: String
-    /// What identifies the item within its feed across fetches: `guid:…`,
-    /// `link:…` or `hash:…` (see `ItemKey`).
-    public var key: String
-    public var guid: String?
-    public var url: String?
-    public var title: String?
-    public var authors: [String]
+///
+/// The texts live in one heap block per item (`ItemTexts`): reading one makes a
+/// `String` of it, and setting one makes a new block. Code that only passes a
+/// text on reads it in place with `withUTF8(_:_:)`.
+public struct Item: Sendable, Hashable {
+    /// The single texts, by name, for `withUTF8(_:_:)` (in the order they are stored).
+    public enum TextField: Int, CaseIterable, Sendable {
+        case id, key, guid, url, title, summary, contentHTML, contentText
+    }
+    /// The lists of names, for `forEachUTF8(_:_:)`.
+    public enum TextList: Sendable {
+        case authors, categories
+    }
+
+    private var texts: ItemTexts
     public var published: Date?
     public var updated: Date?
-    /// The feed's description or summary as plain text.
-    public var summary: String?
-    /// Full content (`content:encoded`, Atom `<content>`, JSON Feed `content_html`), sanitized.
-    public var contentHTML: String?
-    /// Plain text of `contentHTML` when present, else of the summary.
-    public var contentText: String?
     public var language: String?
-    public var categories: [String]
     public var enclosures: [Enclosure]
     public var source: ItemSource?
+
+    /// 32 lowercase hex digits: a stable hash of the feed id and `key`.
+    public var id: String {
+        get { texts.string(.id) ?? "" }
+        set { texts = texts.replacing([.id: newValue]) }
+    }
+    /// What identifies the item within its feed across fetches: `guid:…`,
+    /// `link:…` or `hash:…` (see `ItemKey`).
+    public var key: String {
+        get { texts.string(.key) ?? "" }
+        set { texts = texts.replacing([.key: newValue]) }
+    }
+    public var guid: String? {
+        get { texts.string(.guid) }
+        set { texts = texts.replacing([.guid: newValue]) }
+    }
+    public var url: String? {
+        get { texts.string(.url) }
+        set { texts = texts.replacing([.url: newValue]) }
+    }
+    public var title: String? {
+        get { texts.string(.title) }
+        set { texts = texts.replacing([.title: newValue]) }
+    }
+    public var authors: [String] {
+        get { texts.strings(.authors) }
+        set { texts = texts.replacing(authors: newValue) }
+    }
+    /// The feed's description or summary as plain text.
+    public var summary: String? {
+        get { texts.string(.summary) }
+        set { texts = texts.replacing([.summary: newValue]) }
+    }
+    /// Full content (`content:encoded`, Atom `<content>`, JSON Feed `content_html`), sanitized.
+    public var contentHTML: String? {
+        get { texts.string(.contentHTML) }
+        set { texts = texts.replacing([.contentHTML: newValue]) }
+    }
+    /// Plain text of `contentHTML` when present, else of the summary.
+    public var contentText: String? {
+        get { texts.string(.contentText) }
+        set { texts = texts.replacing([.contentText: newValue]) }
+    }
+    public var categories: [String] {
+        get { texts.strings(.categories) }
+        set { texts = texts.replacing(categories: newValue) }
+    }
 
     public init(
         id: String = "", key: String = "", guid: String? = nil, url: String? = nil,
@@ -35,21 +80,72 @@ public struct Item: Sendable, Hashable, Codable {
         contentText: String? = nil, language: String? = nil, categories: [String] = [],
         enclosures: [Enclosure] = [], source: ItemSource? = nil
     ) {
-        self.id = id
-        self.key = key
-        self.guid = guid
-        self.url = url
-        self.title = title
-        self.authors = authors
+        self.texts = ItemTexts(
+            id, key, guid, url, title, summary, contentHTML, contentText, authors: authors, categories: categories)
         self.published = published
         self.updated = updated
-        self.summary = summary
-        self.contentHTML = contentHTML
-        self.contentText = contentText
         self.language = language
-        self.categories = categories
         self.enclosures = enclosures
         self.source = source
+    }
+
+    /// The field's UTF-8 bytes, read in place; nil (and `body` not called) when the field is nil.
+    public func withUTF8<R>(_ field: TextField, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        try texts.withUTF8(field, body)
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each name in the list, in order, read in place.
+    public func forEachUTF8(_ list: TextList, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try texts.forEachUTF8(list, body)
+    }
+
+    /// Sets the key and the id made from it, in one change.
+    public mutating func setKey(_ key: String, id: String) {
+        texts = texts.replacing([.key: key, .id: id])
+    }
+}
+
+extension Item: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case id, key, guid, url, title, authors, published, updated, summary, contentHTML, contentText, language
+        case categories, enclosures, source
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id), key: try c.decode(String.self, forKey: .key),
+            guid: try c.decodeIfPresent(String.self, forKey: .guid), url: try c.decodeIfPresent(String.self, forKey: .url),
+            title: try c.decodeIfPresent(String.self, forKey: .title),
+            authors: try c.decode([String].self, forKey: .authors),
+            published: try c.decodeIfPresent(Date.self, forKey: .published),
+            updated: try c.decodeIfPresent(Date.self, forKey: .updated),
+            summary: try c.decodeIfPresent(String.self, forKey: .summary),
+            contentHTML: try c.decodeIfPresent(String.self, forKey: .contentHTML),
+            contentText: try c.decodeIfPresent(String.self, forKey: .contentText),
+            language: try c.decodeIfPresent(String.self, forKey: .language),
+            categories: try c.decode([String].self, forKey: .categories),
+            enclosures: try c.decode([Enclosure].self, forKey: .enclosures),
+            source: try c.decodeIfPresent(ItemSource.self, forKey: .source))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(key, forKey: .key)
+        try c.encodeIfPresent(guid, forKey: .guid)
+        try c.encodeIfPresent(url, forKey: .url)
+        try c.encodeIfPresent(title, forKey: .title)
+        try c.encode(authors, forKey: .authors)
+        try c.encodeIfPresent(published, forKey: .published)
+        try c.encodeIfPresent(updated, forKey: .updated)
+        try c.encodeIfPresent(summary, forKey: .summary)
+        try c.encodeIfPresent(contentHTML, forKey: .contentHTML)
+        try c.encodeIfPresent(contentText, forKey: .contentText)
+        try c.encodeIfPresent(language, forKey: .language)
+        try c.encode(categories, forKey: .categories)
+        try c.encode(enclosures, forKey: .enclosures)
+        try c.encodeIfPresent(source, forKey: .source)
     }
 }
 
@@ -84,5 +180,19 @@ public struct ItemSource: Sendable, Hashable, Codable {
         self.name = name
         self.url = url
         self.evidence = evidence
+    }
+}
+
+extension Item: CustomReflectable {
+    /// The fields by name, as a stored struct would show them (`print`, `dump`, test failures).
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "id": id, "key": key, "guid": guid as Any, "url": url as Any, "title": title as Any, "authors": authors,
+                "published": published as Any, "updated": updated as Any, "summary": summary as Any,
+                "contentHTML": contentHTML as Any, "contentText": contentText as Any, "language": language as Any,
+                "categories": categories, "enclosures": enclosures, "source": source as Any,
+            ], displayStyle: .struct)
     }
 }

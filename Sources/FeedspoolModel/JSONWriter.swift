@@ -66,8 +66,13 @@ public struct JSONWriter: Sendable {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     private mutating func appendQuoted(_ s: String) {
+        var s = s
+        s.withUTF8 { appendQuoted(utf8: $0) }
+    }
+
+    private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
+        for b in utf8 {
             switch b {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
             case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
@@ -105,20 +110,36 @@ extension JSONWriter {
     /// The item fields of SPEC section 4 from `id` to `source`, inside an object the caller opened.
     /// The caller adds `schema`, `feed`, `fetched` and `dedup` where it needs them.
     public mutating func writeFields(of item: Item) {
-        key("id"); value(item.id)
-        key("guid"); value(item.guid)
-        key("url"); value(item.url)
-        key("title"); value(item.title)
-        key("authors"); value(item.authors)
+        key("id"); value(.id, of: item)
+        key("guid"); value(.guid, of: item)
+        key("url"); value(.url, of: item)
+        key("title"); value(.title, of: item)
+        key("authors"); value(.authors, of: item)
         key("published"); value(item.published)
         key("updated"); value(item.updated)
-        key("summary"); value(item.summary)
-        key("content_html"); value(item.contentHTML)
-        key("content_text"); value(item.contentText)
+        key("summary"); value(.summary, of: item)
+        key("content_html"); value(.contentHTML, of: item)
+        key("content_text"); value(.contentText, of: item)
         key("language"); value(item.language)
-        key("categories"); value(item.categories)
+        key("categories"); value(.categories, of: item)
         key("enclosures"); value(item.enclosures)
         key("source"); value(item.source)
+    }
+
+    /// One of the item's texts (or null), copied from the item's storage as it is escaped.
+    public mutating func value(_ field: Item.TextField, of item: Item) {
+        separate()
+        if item.withUTF8(field, { appendQuoted(utf8: $0) }) == nil { appendRaw("null") }
+    }
+
+    /// One of the item's lists of names, as an array of strings.
+    public mutating func value(_ list: Item.TextList, of item: Item) {
+        beginArray()
+        item.forEachUTF8(list) { name in
+            separate()
+            appendQuoted(utf8: name)
+        }
+        endArray()
     }
 
     public mutating func value(_ enclosures: [Enclosure]) {

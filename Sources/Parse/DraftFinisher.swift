@@ -45,6 +45,9 @@ final class DraftFinisher: @unchecked Sendable {
     static let maxRecycled = 512
     static let maxRecycledBytes = 16 << 10
 
+    /// The guids of the drafts handed over so far. Touched only by the owning parse.
+    private var guids = GuidCensus()
+
     /// Drafts handed over so far.
     private(set) var count = 0
 
@@ -63,14 +66,15 @@ final class DraftFinisher: @unchecked Sendable {
 
     func add(_ draft: consuming FeedBuilder.Draft) {
         count += 1
+        guids.count(draft)
         batchBytes += draft.markupBytes
         batch.append(draft)
         if batch.count >= Self.batchDrafts || batchBytes >= Self.batchBytes { send() }
     }
 
     /// Every item so far, finished and in document order, with their stories'
-    /// paragraphs counted; the finisher starts over empty.
-    func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally) {
+    /// paragraphs and their guids counted; the finisher starts over empty.
+    func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally, guids: GuidCensus) {
         // The last, partial batch is finished here while the queue finishes the ones before.
         let rest = batch.map { ItemAssembler.finish($0, feedID: feedID) }
         batch = []
@@ -83,7 +87,9 @@ final class DraftFinisher: @unchecked Sendable {
         self.tally = StoryText.ParagraphTally()
         for item in rest { tally.add(item) }
         items.append(contentsOf: rest)
-        return (items, tally)
+        let guids = guids
+        self.guids = GuidCensus()
+        return (items, tally, guids)
     }
 
     private func send() {
@@ -152,6 +158,6 @@ extension StoryText.ParagraphTally {
 
     /// Counts the item's cleaned story, if it has one.
     mutating func add(_ item: Item) {
-        if let text = item.contentText { add(text) }
+        item.withUTF8(.contentText) { add(utf8: $0) }
     }
 }

@@ -89,7 +89,7 @@ struct FeedBuilder {
 
     /// The items read so far, handed over: the builder lets go of them, so that
     /// replacing an item's text frees the old one (a 50 MB feed would hold both).
-    mutating func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally) {
+    mutating func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally, guids: GuidCensus) {
         finisher.takeItems()
     }
     private var feedTitle: (CapturedText, Int)?

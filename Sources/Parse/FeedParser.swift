@@ -133,7 +133,8 @@ public final class FeedParser {
             let (info, drafts, dropped) = read
             let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }
             let (items, boilerplate) = ItemAssembler.complete(
-                finished, tally: StoryText.ParagraphTally(finished), feed: info, feedID: options.feedID)
+                finished, tally: StoryText.ParagraphTally(finished), guids: GuidCensus(drafts), feed: info,
+                feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):
@@ -151,8 +152,9 @@ public final class FeedParser {
             if normalizer.encodingUsed != "UTF-8" { problems.insert("read as \(normalizer.encodingUsed)", at: 0) }
             let dropped = delegate.builder.itemsDropped
             if dropped > 0 { problems.append(Self.droppedNote(dropped, kept: options.maxItems)) }
-            let (finished, tally) = delegate.builder.takeItems()
-            let (items, boilerplate) = ItemAssembler.complete(finished, tally: tally, feed: info, feedID: options.feedID)
+            let (finished, tally, guids) = delegate.builder.takeItems()
+            let (items, boilerplate) = ItemAssembler.complete(
+                finished, tally: tally, guids: guids, feed: info, feedID: options.feedID)
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         }
     }

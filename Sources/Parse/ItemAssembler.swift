@@ -10,14 +10,14 @@ enum ItemAssembler {
     /// ids) of items whose guid turned out not to be unique settled.
     /// `tally` counted the paragraphs of the items' stories as `finish` made them.
     static func complete(
-        _ items: consuming [Item], tally: StoryText.ParagraphTally, feed: FeedInfo, feedID: String
+        _ items: consuming [Item], tally: StoryText.ParagraphTally, guids: GuidCensus, feed: FeedInfo, feedID: String
     ) -> (items: [Item], boilerplate: [String]) {
         // Consumed, not copied: a copy would keep every original text alive while the cleaned ones are made.
         if let language = feed.language {
             for i in items.indices where items[i].language == nil { items[i].language = language }
         }
         let boilerplate = removeRecurringParagraphs(&items, tally: tally)
-        assignKeys(&items, feedID: feedID)
+        assignKeys(&items, guids: guids, feedID: feedID)
         return (items, boilerplate)
     }
 
@@ -29,57 +29,56 @@ enum ItemAssembler {
     /// The item gets the key and id it has if its guid (else its link) is unique in
     /// the document, which `complete` checks.
     static func finish(_ d: FeedBuilder.Draft, feedID: String) -> Item {
-        var item = Item()
-        item.guid = d.guid ?? d.atomID ?? d.rdfAbout
-        item.url = d.link
-        if item.url == nil, d.guid != nil, d.guidIsPermalink, let g = d.guid,
+        // Every field made first and the item once: an item keeps its texts in one
+        // block, which each change of a field would make again.
+        let guid = d.itemGuid
+        var url = d.link
+        if url == nil, d.guid != nil, d.guidIsPermalink, let g = d.guid,
             let scheme = URLText.scheme(of: g), scheme == "http" || scheme == "https"
         {
-            item.url = g
+            url = g
         }
-        item.title = d.title.map { FeedBuilder.plainText($0.0) }?.nilIfEmpty
-        let summaryText = d.summary.map { FeedBuilder.paragraphs($0.0) }?.nilIfEmpty
-        item.summary = summaryText
+        let title = d.title.map { FeedBuilder.plainText($0.0) }?.nilIfEmpty
+        let summary = d.summary.map { FeedBuilder.paragraphs($0.0) }?.nilIfEmpty
+        var contentHTML: String?
+        var contentText: String?
         if let content = d.content {
             switch content.mode {
             case .html, .xhtml:
                 var bytes = content.bytes
                 if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
                 let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true)
-                item.contentHTML = r.html.nilIfEmpty
-                item.contentText = r.text.nilIfEmpty
+                contentHTML = r.html.nilIfEmpty
+                contentText = r.text.nilIfEmpty
             case .text:
                 let text = content.trimmed
-                item.contentHTML = textAsHTML(text).nilIfEmpty
-                item.contentText = text.nilIfEmpty
+                contentHTML = textAsHTML(text).nilIfEmpty
+                contentText = text.nilIfEmpty
             }
         }
-        if item.contentText == nil { item.contentText = summaryText }
-        item.published = d.published?.0 ?? d.updated?.0
-        item.updated = d.updated?.0
+        if contentText == nil { contentText = summary }
+        let published = d.published?.0 ?? d.updated?.0
+        var source = d.source
+        // Page junk and the attribution line go here, item by item; paragraphs that
+        // recur across items go in `complete`. Attribution first: "Originally published
+        // by X" recurs across a reprinter's items, and must become their source before
+        // recurring lines go.
+        if let text = contentText {
+            let cleaned = StoryText.clean(text)
+            contentText = cleaned.text.isEmpty ? nil : cleaned.text
+            if source == nil, let name = cleaned.sourceName { source = ItemSource(name: name, url: nil, evidence: .text) }
+        }
+        let key = guid.map { "guid:" + $0 } ?? url.map { "link:" + $0 }
+            ?? hashKey(guid: guid, url: url, title: title, published: published, summary: summary, contentHTML: contentHTML)
         // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
         // and an item of 40,000 categories took seconds.
-        item.authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
+        let authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
             d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
-        item.categories = firstOfEach(d.categories, by: { $0 })
-        item.enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
-        item.language = d.language
-        item.source = d.source
-        if let text = item.contentText {
-            // Page junk and the attribution line go here, item by item; paragraphs that
-            // recur across items go in `complete`. Attribution first: "Originally published
-            // by X" recurs across a reprinter's items, and must become their source before
-            // recurring lines go.
-            let cleaned = StoryText.clean(text)
-            item.contentText = cleaned.text.isEmpty ? nil : cleaned.text
-            if item.source == nil, let name = cleaned.sourceName { item.source = ItemSource(name: name, url: nil, evidence: .text) }
-        }
-        // Read into a local first: `item.key = … hashKey(item)` copied the whole item
-        // (the read of `item` overlaps the write to its field).
-        let key = item.guid.map { "guid:" + $0 } ?? item.url.map { "link:" + $0 } ?? hashKey(item)
-        item.key = key
-        item.id = ItemKey.itemID(feedID: feedID, key: key)
-        return item
+        return Item(
+            id: ItemKey.itemID(feedID: feedID, key: key), key: key, guid: guid, url: url, title: title, authors: authors,
+            published: published, updated: d.updated?.0, summary: summary, contentHTML: contentHTML,
+            contentText: contentText, language: d.language, categories: firstOfEach(d.categories, by: { $0 }),
+            enclosures: firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url), source: source)
     }
 
     /// `content_text` without paragraphs that recur across the document's items
@@ -122,11 +121,11 @@ enum ItemAssembler {
     /// (and hashed it into the id there, off the parsing thread where it can); here
     /// only items whose key turns out otherwise are keyed again. Keys of different
     /// kinds never collide and guid and link keys are unique by construction, so
-    /// only hash keys need numbering.
-    private static func assignKeys(_ items: inout [Item], feedID: String) {
-        // One hash per guid: the usual document (every item has a guid of its own)
-        // is done after this pass. Sized up front: grown on the way, the set rehashed
-        // its keys some ten times.
+    /// only hash keys need numbering. `guids` says whether any item needs it.
+    private static func assignKeys(_ items: inout [Item], guids: GuidCensus, feedID: String) {
+        guard guids.someMissing || guids.maybeRepeated else { return }
+        // One hash per guid. Sized up front: grown on the way, the set rehashed its
+        // keys some ten times.
         var seen = Set<String>()
         seen.reserveCapacity(items.count)
         var repeated = Set<String>()
@@ -155,19 +154,52 @@ enum ItemAssembler {
             } else {
                 key = hashKeys.claim(hashKey(items[i]))
             }
-            if key != items[i].key {
-                items[i].key = key
-                items[i].id = ItemKey.itemID(feedID: feedID, key: key)
-            }
+            if key != items[i].key { items[i].setKey(key, id: ItemKey.itemID(feedID: feedID, key: key)) }
         }
     }
 
     private static func hashKey(_ it: Item) -> String {
+        hashKey(guid: it.guid, url: it.url, title: it.title, published: it.published, summary: it.summary, contentHTML: it.contentHTML)
+    }
+
+    private static func hashKey(
+        guid: String?, url: String?, title: String?, published: Date?, summary: String?, contentHTML: String?
+    ) -> String {
         var h = SHA256()
-        for part in [it.guid, it.url, it.title, it.published.map(Timestamp.rfc3339), it.summary, it.contentHTML] {
+        for part in [guid, url, title, published.map(Timestamp.rfc3339), summary, contentHTML] {
             h.update(part ?? "")
             h.update(byte: 0)
         }
         return "hash:" + h.finalizeHex(bytes: 16)
     }
+}
+
+/// Whether a document's items might repeat a guid, and whether some item has
+/// none: what settles whether `ItemAssembler.finish` keyed every item for good.
+/// Counted as drafts are handed over, on the parsing thread while the draft is
+/// at hand (counted from the finished items, it read every item's texts once
+/// more, out of the cache by then), by a 64-bit hash of each guid (a set of the
+/// guids themselves cost some 150 ns an item). Two guids of one hash only send
+/// `complete` to the exact count.
+struct GuidCensus {
+    private var seen = Set<UInt64>()
+    private(set) var maybeRepeated = false
+    private(set) var someMissing = false
+
+    init() {}
+
+    init(_ drafts: [FeedBuilder.Draft]) {
+        for d in drafts { count(d) }
+    }
+
+    mutating func count(_ draft: borrowing FeedBuilder.Draft) {
+        guard var g = draft.itemGuid else { someMissing = true; return }
+        let h = g.withUTF8 { FastHash.hash($0) }
+        if !maybeRepeated && !seen.insert(h).inserted { maybeRepeated = true }
+    }
+}
+
+extension FeedBuilder.Draft {
+    /// The item's guid: RSS `<guid>`, else Atom `<id>`, else RSS 1.0 `rdf:about`.
+    var itemGuid: String? { guid ?? atomID ?? rdfAbout }
 }

@@ -1,0 +1,131 @@
+@testable import FeedspoolModel
+import Foundation
+import Testing
+
+/// `Item` keeps its texts in one block (`ItemTexts`): every field must read back
+/// as it was given, nil apart from empty, and a change of one field must leave
+/// the others as they were.
+@Suite struct ItemTests {
+    static let full = Item(
+        id: "0123456789abcdef0123456789abcdef", key: "guid:urn:x", guid: "urn:x", url: "https://example.org/a?b=1",
+        title: "Grain «exports» resume 🗞", authors: ["Ann", "", "Böb Ç"], published: Date(timeIntervalSince1970: 1e9),
+        updated: nil, summary: "", contentHTML: "<p>x &amp; y</p>", contentText: "x & y\n\nsecond",
+        language: "uk", categories: ["a", "b"], enclosures: [Enclosure(url: "https://e/1.mp3", type: "audio/mpeg", length: 3)],
+        source: ItemSource(name: "Racurs", url: nil, evidence: .text))
+
+    static var texts: [(String, WritableKeyPath<Item, String?>)] { [
+        ("guid", \.guid), ("url", \.url), ("title", \.title), ("summary", \.summary),
+        ("contentHTML", \.contentHTML), ("contentText", \.contentText),
+    ] }
+
+    @Test func everyFieldReadsBackAsGiven() {
+        let i = Self.full
+        #expect(i.id == "0123456789abcdef0123456789abcdef")
+        #expect(i.key == "guid:urn:x")
+        #expect(i.guid == "urn:x")
+        #expect(i.url == "https://example.org/a?b=1")
+        #expect(i.title == "Grain «exports» resume 🗞")
+        #expect(i.authors == ["Ann", "", "Böb Ç"])
+        #expect(i.summary == "")  // empty, not nil
+        #expect(i.contentHTML == "<p>x &amp; y</p>")
+        #expect(i.contentText == "x & y\n\nsecond")
+        #expect(i.categories == ["a", "b"])
+        #expect(i.language == "uk")
+        let empty = Item()
+        #expect(empty.id == "" && empty.key == "")
+        #expect(empty.guid == nil && empty.url == nil && empty.title == nil && empty.summary == nil)
+        #expect(empty.contentHTML == nil && empty.contentText == nil)
+        #expect(empty.authors.isEmpty && empty.categories.isEmpty)
+    }
+
+    @Test func changingOneTextLeavesTheOthers() {
+        for (name, path) in Self.texts {
+            for value in [nil, "", "new ü value"] as [String?] {
+                var i = Self.full
+                i[keyPath: path] = value
+                #expect(i[keyPath: path] == value, "\(name) = \(String(describing: value))")
+                for (other, otherPath) in Self.texts where other != name {
+                    #expect(i[keyPath: otherPath] == Self.full[keyPath: otherPath], "\(other) after setting \(name)")
+                }
+                #expect(i.id == Self.full.id && i.key == Self.full.key)
+                #expect(i.authors == Self.full.authors && i.categories == Self.full.categories)
+                #expect(Self.full.contentText == "x & y\n\nsecond")  // the original is not changed
+            }
+        }
+        var i = Self.full
+        i.authors = []
+        i.categories.append("c")
+        #expect(i.authors == [] && i.categories == ["a", "b", "c"] && i.title == Self.full.title)
+        i.setKey("link:https://x", id: "ffffffffffffffffffffffffffffffff")
+        #expect(i.key == "link:https://x" && i.id == "ffffffffffffffffffffffffffffffff" && i.guid == "urn:x")
+    }
+
+    @Test func equalityAndHashFollowTheFields() {
+        // The same bytes split differently between fields are different items.
+        let a = Item(title: "ab", summary: "c"), b = Item(title: "a", summary: "bc")
+        #expect(a != b)
+        #expect(Item(title: "") != Item(title: nil))
+        #expect(Item(authors: ["a", "b"]) != Item(authors: ["ab"]))
+        #expect(Item(authors: ["a"]) != Item(categories: ["a"]))
+        var c = Self.full
+        c.title = "other"
+        c.title = Self.full.title  // a new block with the same texts
+        #expect(c == Self.full)
+        #expect(c.hashValue == Self.full.hashValue)
+        #expect(Set([a, b, Item(title: "ab", summary: "c")]).count == 2)
+        c.language = "en"
+        #expect(c != Self.full)
+    }
+
+    @Test func textsReadInPlaceMatchTheStrings() {
+        let i = Self.full
+        for field in Item.TextField.allCases {
+            let bytes = i.withUTF8(field) { Array($0) }
+            let string: String? = switch field {
+            case .id: i.id
+            case .key: i.key
+            case .guid: i.guid
+            case .url: i.url
+            case .title: i.title
+            case .summary: i.summary
+            case .contentHTML: i.contentHTML
+            case .contentText: i.contentText
+            }
+            #expect(bytes == string.map { Array($0.utf8) }, "\(field)")
+        }
+        var called = false
+        #expect(Item().withUTF8(.title) { _ in called = true } == nil)
+        #expect(!called)
+        var authors: [String] = []
+        i.forEachUTF8(.authors) { authors.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(authors == i.authors)
+        var categories: [String] = []
+        i.forEachUTF8(.categories) { categories.append(String(decoding: $0, as: UTF8.self)) }
+        #expect(categories == ["a", "b"])
+    }
+
+    @Test func jsonWrittenInPlaceHoldsTheSameValues() throws {
+        var w = JSONWriter()
+        w.beginObject()
+        w.writeFields(of: Self.full)
+        w.endObject()
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
+        #expect(o["id"] as? String == Self.full.id)
+        #expect(o["title"] as? String == Self.full.title)
+        #expect(o["summary"] as? String == "")
+        #expect(o["content_text"] as? String == Self.full.contentText)
+        #expect(o["authors"] as? [String] == Self.full.authors)
+        #expect(o["categories"] as? [String] == ["a", "b"])
+        #expect(o["updated"] is NSNull)
+        var empty = JSONWriter()
+        empty.beginObject()
+        empty.writeFields(of: Item())
+        empty.endObject()
+        #expect(empty.string.contains("\"guid\":null,\"url\":null,\"title\":null,\"authors\":[]"))
+    }
+
+    @Test func codableRoundTrip() throws {
+        let data = try JSONEncoder().encode(Self.full)
+        #expect(try JSONDecoder().decode(Item.self, from: data) == Self.full)
+    }
+}
