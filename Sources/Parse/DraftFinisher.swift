@@ -105,11 +105,15 @@ final class DraftFinisher: @unchecked Sendable {
             // copied every item once more.
             var buffers: [[UInt8]] = []
             buffers.reserveCapacity(drafts.drafts.count * 3)
-            for i in drafts.drafts.indices {
-                let item = ItemAssembler.finish(drafts.drafts[i], feedID: feedID)
-                self.tally.add(item)
-                self.finished.append(item)
-                drafts.drafts[i].giveBuffers(to: &buffers)
+            // Read through a buffer pointer: `drafts.drafts[i]` copied each draft out of
+            // the class (retaining its every string) to pass it.
+            drafts.drafts.withUnsafeMutableBufferPointer { list in
+                for i in list.indices {
+                    let item = ItemAssembler.finish(list[i], feedID: feedID)
+                    self.tally.add(item)
+                    self.finished.append(item)
+                    list[i].giveBuffers(to: &buffers)
+                }
             }
             drafts.drafts = []
             for i in buffers.indices { buffers[i].removeAll(keepingCapacity: true) }
