@@ -72,21 +72,40 @@ public struct JSONWriter: Sendable {
 
     private mutating func appendQuoted(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for b in utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20, 0x7F:
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(JSONWriter.hexDigits[Int(b >> 4)])
-                bytes.append(JSONWriter.hexDigits[Int(b & 0xF)])
-            default: bytes.append(b)
-            }
+        // Runs that need no escape go in whole: appended a byte at a time, the
+        // texts took a third of `feedspool parse`'s time.
+        var start = 0
+        for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
+            if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
+            appendEscaped(b)
+            start = i + 1
         }
+        if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A byte JSON does not allow raw in a string, escaped.
+    private mutating func appendEscaped(_ b: UInt8) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch b {
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
+        default:
+            bytes.append(contentsOf: "u00".utf8)
+            bytes.append(JSONWriter.hexDigits[Int(b >> 4)])
+            bytes.append(JSONWriter.hexDigits[Int(b & 0xF)])
+        }
+    }
+
+    /// The bytes written so far, which the writer forgets (keeping its place in
+    /// the document): for writing a long document out as it is made.
+    public mutating func takeBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        swap(&out, &bytes)
+        bytes.reserveCapacity(out.capacity)
+        return out
     }
 }
 

@@ -128,6 +128,58 @@ import Testing
         #expect(w.string.hasPrefix("{\"s\":"))  // keys in the order written
     }
 
+    /// The writer escapes runs at once; this spells every byte out, RFC 8259's way.
+    static func escapedOneByOne(_ s: String) -> [UInt8] {
+        var out = Array("\"".utf8)
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out += Array("\\\"".utf8)
+            case 0x5C: out += Array("\\\\".utf8)
+            case 0x0A: out += Array("\\n".utf8)
+            case 0x0D: out += Array("\\r".utf8)
+            case 0x09: out += Array("\\t".utf8)
+            case 0..<0x20, 0x7F: out += Array(("\\u00" + (b < 0x10 ? "0" : "") + String(b, radix: 16)).utf8)
+            default: out.append(b)
+            }
+        }
+        return out + Array("\"".utf8)
+    }
+
+    @Test(arguments: [
+        "", "plain", "\"", "\"\"", "\\\n", "ends with a quote\"", "\u{1}starts with a control", "a\u{7F}b\tc\rd",
+        "mid \"quoted\" words and \\ back\\slashes\n\n", String(repeating: "x\"", count: 50), "ünï\u{1F}🗞\"",
+    ])
+    func escapesRunsAsOneByteAtATime(_ s: String) {
+        var w = JSONWriter()
+        w.value(s)
+        #expect(w.bytes == Self.escapedOneByOne(s))
+    }
+
+    @Test func escapedUTF8StaysWhole() throws {
+        let s = "ünï «🗞» \u{2028} 中文\"\u{0}"
+        var w = JSONWriter()
+        w.value(s)
+        #expect(try JSONSerialization.jsonObject(with: Data(w.bytes), options: .fragmentsAllowed) as? String == s)
+    }
+
+    @Test func bytesTakenOutJoinIntoTheWholeDocument() {
+        var whole = JSONWriter(), parts = JSONWriter()
+        var taken: [UInt8] = []
+        for w in [0, 1] {
+            var x = w == 0 ? whole : parts
+            x.beginObject()
+            x.key("a"); x.value("1")
+            if w == 1 { taken += x.takeBytes() }
+            x.key("b"); x.beginArray(); x.value("2")
+            if w == 1 { taken += x.takeBytes() }
+            x.value("3"); x.endArray()
+            x.endObject()
+            if w == 0 { whole = x } else { taken += x.takeBytes(); parts = x }
+        }
+        #expect(taken == whole.bytes)
+        #expect(parts.bytes.isEmpty)
+    }
+
     @Test func itemFieldsFollowTheSpecOrder() {
         var w = JSONWriter()
         w.beginObject()
