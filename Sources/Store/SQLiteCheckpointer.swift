@@ -137,9 +137,12 @@ final class SQLiteCheckpointer: Sendable {
                 copied.store(done, ordering: .releasing)
             } else if rc == SQLITE_OK {
                 s.lastError = "checkpoint of \(path) did not run (the connection does not see a WAL)"
+            } else if rc == SQLITE_BUSY {
+                // The writer is checkpointing (at `limit` it does so itself), so this
+                // one's work is being done: not a failure to report.
             } else {
-                // BUSY: another connection is checkpointing. Anything else is kept for
-                // stats; the next commit tries again, and at `limit` the writer checkpoints itself.
+                // Kept for stats; the next commit tries again, and at `limit` the writer
+                // checkpoints itself.
                 s.lastError = "checkpoint of \(path): \(String(cString: sqlite3_errmsg(s.connection)))"
             }
         }
