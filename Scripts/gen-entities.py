@@ -17,5 +17,10 @@ with open(out, "w") as f:
     f.write('    static let table = """\n')
     for r in rows:
         f.write(r + "\n")
-    f.write('"""\n}\n')
+    f.write('"""\n\n')
+    legacy = sorted(name for name in html.entities.html5 if not name.endswith(";"))
+    f.write("    /// The legacy names, which HTML also reads without their `;` (as a prefix of\n")
+    f.write("    /// a longer name in text: `&copy2023` is \u00a92023), space-separated.\n")
+    f.write('    static let legacyTable = "' + " ".join(legacy) + '"\n')
+    f.write('}\n')
 print(len(rows), "entities")

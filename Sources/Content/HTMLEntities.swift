@@ -55,6 +55,11 @@ public enum HTMLEntities {
         return PackedTable(pairs)
     }()
 
+    /// The legacy names (`copy`, `eacute`, `amp`, ... 106 in all), packed.
+    private static let legacyNames: Set<UInt64> = Set(legacyTable.split(separator: " ").map { pack($0.utf8) })
+    /// The longest legacy name has six characters (`frac12`, `middot`, ...).
+    private static let longestLegacyName = 6
+
     /// Packs a name of letters and digits, case-sensitively, six bits a character; 0 if it does not fit.
     @inline(__always) private static func pack<C: Collection>(_ name: C) -> UInt64 where C.Element == UInt8 {
         guard name.count <= 10 else { return 0 }
@@ -112,14 +117,23 @@ public enum HTMLEntities {
 
     /// Reads the character reference that starts with `&` at `start`:
     /// returns how many bytes it spans and what it decodes to, or `nil` when
-    /// the `&` starts no reference (it is then a literal ampersand).
+    /// the `&` starts no reference (it is then a literal ampersand). Read as in
+    /// text (see `referenceBytes`).
     static func reference(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, String)? {
         guard let (n, bytes) = referenceBytes(in: buf, at: start) else { return nil }
         return (n, String(decoding: Array(bytes), as: UTF8.self))
     }
 
     /// As `reference(in:at:)`, with the decoded text as UTF-8.
-    static func referenceBytes(in buf: UnsafeBufferPointer<UInt8>, at start: Int) -> (Int, ShortUTF8)? {
+    ///
+    /// As the HTML standard reads them: a name with its `;` when the table has it;
+    /// else the longest legacy name (`copy`, `eacute`, ...) the letters start
+    /// with, without `;` (`&copy2023` is "©2023", `&notit;` is "¬it;"). In an
+    /// attribute value (`inAttribute`), a legacy name followed by a letter, a digit
+    /// or `=` is not a reference (`?a=1&copy=2` keeps its `&copy`).
+    static func referenceBytes(
+        in buf: UnsafeBufferPointer<UInt8>, at start: Int, inAttribute: Bool = false
+    ) -> (Int, ShortUTF8)? {
         var i = start + 1
         guard i < buf.count else { return nil }
         if buf[i] == UInt8(ascii: "#") {
@@ -149,38 +163,25 @@ public enum HTMLEntities {
         var j = i
         while j < buf.count, j - i < 40, isAlnum(buf[j]) { j += 1 }
         guard j > i else { return nil }
-        let nameBuf = UnsafeBufferPointer(rebasing: buf[i..<j])
-        if j < buf.count, buf[j] == UInt8(ascii: ";") {
-            if let v = lookupShort(nameBuf) { return (j + 1 - start, v) }
-            return nil
+        if j < buf.count, buf[j] == UInt8(ascii: ";"), let v = lookupShort(UnsafeBufferPointer(rebasing: buf[i..<j])) {
+            return (j + 1 - start, v)
         }
-        // Legacy references without a semicolon, only the ones everybody writes.
-        if let v = common(nameBuf), nameBuf.count <= 4 { return (j - start, ShortUTF8(v.utf8)!) }
+        // A legacy name without its `;`: the longest the letters start with.
+        var end = min(j, i + longestLegacyName)
+        while end - i >= 2 {
+            let name = UnsafeBufferPointer(rebasing: buf[i..<end])
+            if legacyNames.contains(pack(name)), let v = lookupShort(name) {
+                if inAttribute, end < buf.count, isAlnum(buf[end]) || buf[end] == UInt8(ascii: "=") { return nil }
+                return (end - start, v)
+            }
+            end -= 1
+        }
         return nil
     }
 
     @inline(__always) private static func isAlnum(_ c: UInt8) -> Bool {
         (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A)
     }
-
-    @inline(__always) private static func common(_ n: UnsafeBufferPointer<UInt8>) -> String? {
-        switch n.count {
-        case 2:
-            if n[1] == UInt8(ascii: "t") {
-                if n[0] == UInt8(ascii: "l") { return "<" }
-                if n[0] == UInt8(ascii: "g") { return ">" }
-            }
-        case 3:
-            if n[0] == UInt8(ascii: "a"), n[1] == UInt8(ascii: "m"), n[2] == UInt8(ascii: "p") { return "&" }
-        case 4:
-            if n[0] == UInt8(ascii: "q"), n[1] == UInt8(ascii: "u"), n[2] == UInt8(ascii: "o"), n[3] == UInt8(ascii: "t") { return "\"" }
-            if n[0] == UInt8(ascii: "n"), n[1] == UInt8(ascii: "b"), n[2] == UInt8(ascii: "s"), n[3] == UInt8(ascii: "p") { return "\u{A0}" }
-            if n[0] == UInt8(ascii: "a"), n[1] == UInt8(ascii: "p"), n[2] == UInt8(ascii: "o"), n[3] == UInt8(ascii: "s") { return "'" }
-        default: break
-        }
-        return nil
-    }
-
 }
 
 /// The windows-1252 code page, which HTML also uses for numeric references 128–159.

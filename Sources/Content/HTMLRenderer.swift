@@ -421,7 +421,9 @@ private struct Renderer: ~Copyable {
                 i = j
                 if i >= end { break }
             }
-            if input[i] == amp, let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
+            if input[i] == amp, let (len, value) = HTMLEntities.referenceBytes(in: input, at: i, inAttribute: true),
+                i + len <= end
+            {
                 // Controls go before the URL check sees the value, as they will not be written.
                 for b in value where !isControl(b) { out.append(b) }
                 i += len

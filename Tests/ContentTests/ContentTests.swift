@@ -130,7 +130,29 @@ import Testing
 
 @Suite struct EntityTests {
     @Test func decodesNamedNumericAndWindows1252References() {
-        #expect(HTMLEntities.decode("&eacute;&#233;&#xE9;&#146;&rsquo;&notanentity;&amp") == "ééé’’&notanentity;&")
+        // "&not" is a legacy name, read without its ';' as browsers do (and Python's html.unescape).
+        #expect(HTMLEntities.decode("&eacute;&#233;&#xE9;&#146;&rsquo;&notanentity;&amp") == "ééé’’¬anentity;&")
+        #expect(HTMLEntities.decode("&bogus;&zwj &zwj;") == "&bogus;&zwj \u{200D}")  // not a legacy name: needs its ';'
+    }
+
+    /// HTML reads the 106 legacy names (the Latin-1 ones, amp, lt, gt, quot and
+    /// their capitals) without a ';', the longest one the letters start with. The
+    /// expected strings are Python's `html.unescape`, which follows the standard.
+    @Test func legacyNamesReadWithoutSemicolonInText() {
+        let text = "&ampere &Eacute &lt;&ltx &copy2023 &notit; &apos &AMPx &frac12x &sup2s &yumlx &ETHx &THORNy &ax &nbsp"
+        #expect(HTMLEntities.decode(text) == "&ere É <<x ©2023 ¬it; &apos &x ½x ²s ÿx Ðx Þy &ax \u{A0}")
+        #expect(TextExtractor.text(fromHTML: "<p>&copy2023 Racurs &amp;c</p>") == "©2023 Racurs &c")
+        #expect(Sanitizer.sanitize("<p>&copy2023 &notit; AT&Tx</p>") == "<p>©2023 ¬it; AT&amp;Tx</p>")
+    }
+
+    /// In attribute values a legacy name followed by a letter, a digit or '=' is
+    /// not a reference: query strings keep their parameters.
+    @Test func legacyNamesInAttributesStopBeforeLettersDigitsAndEquals() {
+        let base = URL(string: "https://news.example/")!
+        let out = Sanitizer.sanitize(
+            #"<a href="/s?a=1&copy=2&not3&reg;&amp&lt">x</a><img src="/i.png" alt="&copy 2023 &eacutex">"#, baseURL: base)
+        // (The link is resolved against the base, which percent-encodes ® and <.)
+        #expect(out == #"<a href="https://news.example/s?a=1&amp;copy=2&amp;not3%C2%AE&amp;%3C">x</a><img src="https://news.example/i.png" alt="© 2023 &amp;eacutex">"#)
         #expect(HTMLEntities.lookup("NotEqualTilde") == "\u{2242}\u{338}")
         #expect(HTMLEntities.scalar(forCodePoint: 0) == "\u{FFFD}")
         #expect(HTMLEntities.scalar(forCodePoint: 0xD800) == "\u{FFFD}")
