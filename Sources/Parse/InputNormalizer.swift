@@ -139,14 +139,32 @@ struct InputNormalizer {
             i = ByteScan.nextNonPrintableASCII(b, from: i, to: n)
             guard i < n else { break }
             let length = UTF8String.sequenceLength(b, at: i)
-            // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are no XML characters either.
-            guard length > 0, !(length == 3 && b[i] == 0xEF && b[i + 1] == 0xBF && b[i + 2] >= 0xBE) else {
-                return (i, multibyte)
-            }
+            guard length > 0, !isFFFEOrFFFF(b[...], at: i, length: length) else { return (i, multibyte) }
             multibyte = true
             i += length
         }
         return (n, multibyte)
+    }
+
+    /// Whether the well-formed sequence at `i` is U+FFFE or U+FFFF (EF BF BE, EF BF BF),
+    /// which are no XML characters either.
+    @inline(__always) static func isFFFEOrFFFF(_ b: Slice<UnsafeRawBufferPointer>, at i: Int, length: Int) -> Bool {
+        length == 3 && b[i] == 0xEF && b[i + 1] == 0xBF && b[i + 2] >= 0xBE
+    }
+
+    /// Whether the bytes from `i` to the end are the start of a multi-byte sequence
+    /// that the next chunk may complete: a lead byte, then fewer continuation bytes
+    /// than it needs. (Whether the whole is valid is settled once it is whole.)
+    static func startsASequenceCutShort(_ b: Slice<UnsafeRawBufferPointer>, at i: Int) -> Bool {
+        let need: Int
+        switch b[i] {
+        case 0xC2...0xDF: need = 1
+        case 0xE0...0xEF: need = 2
+        case 0xF0...0xF4: need = 3
+        default: return false
+        }
+        guard i + need >= b.endIndex else { return false }
+        return b[(i + 1)...].allSatisfy { $0 & 0xC0 == 0x80 }
     }
 
     mutating func finish(into out: inout ByteSink) {
@@ -292,47 +310,25 @@ struct InputNormalizer {
                 i = j
                 if i >= end { break }
             }
-            let b = input[i]
-            if b < 0x80 {
+            if input[i] < 0x80 {
                 i += 1  // a control character XML forbids
                 continue
             }
-            let need: Int
-            var minimum: UInt32 = 0
-            var v: UInt32
-            switch b {
-            case 0xC2...0xDF: need = 1; v = UInt32(b & 0x1F); minimum = 0x80
-            case 0xE0...0xEF: need = 2; v = UInt32(b & 0x0F); minimum = 0x800
-            case 0xF0...0xF4: need = 3; v = UInt32(b & 0x07); minimum = 0x10000
-            default: need = -1; v = 0
-            }
-            if need > 0 && i + need >= end && !final {
-                // An incomplete sequence at the end of the chunk: wait for the rest.
-                var complete = true
-                for k in 1..<(end - i) where input[i + k] & 0xC0 != 0x80 { complete = false; break }
-                if complete {
-                    carry.append(contentsOf: input[i..<end])
-                    break
-                }
-            }
-            var ok = need > 0 && i + need < end
-            if ok {
-                for k in 1...need {
-                    let c = input[i + k]
-                    if c & 0xC0 != 0x80 { ok = false; break }
-                    v = v << 6 | UInt32(c & 0x3F)
-                }
-                ok = ok && v >= minimum && v <= 0x10FFFF && !(0xD800...0xDFFF).contains(v)
-            }
-            if ok {
+            let length = UTF8String.sequenceLength(UnsafeRawBufferPointer(rebasing: input), at: i - input.startIndex)
+            if length > 0 {
                 saw = true
-                if v == 0xFFFE || v == 0xFFFF {
-                    decoded.append(contentsOf: [0xEF, 0xBF, 0xBD])
+                if Self.isFFFEOrFFFF(input, at: i, length: length) {
+                    decoded.append(contentsOf: [0xEF, 0xBF, 0xBD])  // no XML characters
                 } else {
-                    decoded.append(contentsOf: input[i...(i + need)])
+                    decoded.append(contentsOf: input[i..<(i + length)])
                 }
-                i += need + 1
+                i += length
                 continue
+            }
+            if !final, Self.startsASequenceCutShort(input, at: i) {
+                // An incomplete sequence at the end of the chunk: wait for the rest.
+                carry.append(contentsOf: input[i..<end])
+                break
             }
             if !saw {
                 // Not UTF-8: read the rest in the fallback charset.
