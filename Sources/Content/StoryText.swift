@@ -235,7 +235,7 @@ public enum StoryText {
                 var t = t
                 let candidates: Set<String> = t.withUTF8 { b in
                     var s = Set<String>()
-                    for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(hash(b, r)) {
+                    for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(HashCounts.key(hash(b, r))) {
                         s.insert(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
                     }
                     return s
@@ -291,48 +291,65 @@ public enum StoryText {
 }
 
 /// Counts of 64-bit hashes (already well mixed) in an open-addressed table: no
-/// SipHash per insert, as `Dictionary` would run.
+/// SipHash per insert, as `Dictionary` would run. Each slot is one word: the
+/// hash's top 56 bits and a count that stops at 255 in the low 8 (so a slot in
+/// use is never 0). Separate arrays of keys and counts cost two cache misses per
+/// paragraph counted in a large document's table; one word costs one. Two hashes
+/// that share their top 56 bits count as one: callers compare what is counted
+/// twice by its text in the end.
 struct HashCounts {
-    private var keys: [UInt64]
-    private var counts: [Int32]
+    private var slots: [UInt64]
     private var used = 0
-    private var hasZeroKey = false
-    private var zeroCount: Int32 = 0
+
+    /// The part of a hash the table keeps: compare `keys(countedAtLeast:)` with `key(hash)`.
+    @inline(__always) static func key(_ hash: UInt64) -> UInt64 { hash & ~0xFF }
 
     init(expected: Int) {
         var size = 16
         while size < expected * 2 { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        counts = [Int32](repeating: 0, count: size)
+        slots = [UInt64](repeating: 0, count: size)
     }
 
-    mutating func increment(_ key: UInt64) {
-        if key == 0 { hasZeroKey = true; zeroCount += 1; return }  // 0 marks an empty slot
-        if (used + 1) * 2 > keys.count { grow() }
-        let mask = keys.count - 1
-        var slot = Int(truncatingIfNeeded: key) & mask
-        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
-        if keys[slot] == 0 { keys[slot] = key; used += 1 }
-        counts[slot] += 1
+    mutating func increment(_ hash: UInt64) {
+        if (used + 1) * 2 > slots.count { grow() }
+        let key = Self.key(hash)
+        let inserted = slots.withUnsafeMutableBufferPointer { t in
+            let mask = t.count - 1
+            var slot = Self.home(key, mask)
+            while t[slot] != 0 {
+                if Self.key(t[slot]) == key {
+                    if t[slot] & 0xFF != 0xFF { t[slot] += 1 }
+                    return false
+                }
+                slot = (slot + 1) & mask
+            }
+            t[slot] = key | 1
+            return true
+        }
+        if inserted { used += 1 }
     }
 
-    func keys(countedAtLeast n: Int32) -> Set<UInt64> {
+    /// The keys (see `key(_:)`) counted at least `n` times (`n` at most 255).
+    func keys(countedAtLeast n: Int) -> Set<UInt64> {
         var out = Set<UInt64>()
-        for i in keys.indices where keys[i] != 0 && counts[i] >= n { out.insert(keys[i]) }
-        if hasZeroKey && zeroCount >= n { out.insert(0) }
+        for s in slots where s != 0 && Int(s & 0xFF) >= n { out.insert(Self.key(s)) }
         return out
     }
 
+    @inline(__always) private static func home(_ key: UInt64, _ mask: Int) -> Int {
+        Int(truncatingIfNeeded: key >> 8) & mask
+    }
+
     private mutating func grow() {
-        let oldKeys = keys, oldCounts = counts
-        keys = [UInt64](repeating: 0, count: oldKeys.count * 2)
-        counts = [Int32](repeating: 0, count: oldKeys.count * 2)
-        let mask = keys.count - 1
-        for i in oldKeys.indices where oldKeys[i] != 0 {
-            var slot = Int(truncatingIfNeeded: oldKeys[i]) & mask
-            while keys[slot] != 0 { slot = (slot + 1) & mask }
-            keys[slot] = oldKeys[i]
-            counts[slot] = oldCounts[i]
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        slots.withUnsafeMutableBufferPointer { t in
+            let mask = t.count - 1
+            for s in old where s != 0 {
+                var slot = Self.home(Self.key(s), mask)
+                while t[slot] != 0 { slot = (slot + 1) & mask }
+                t[slot] = s
+            }
         }
     }
 }
