@@ -73,3 +73,25 @@ int feedspool_is_collapsed_ascii(const uint8_t *p, size_t n) {
     }
     return 1;
 }
+
+int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n) {
+    size_t j = 0;
+#if defined(__SSE2__)
+    const __m128i c1f = _mm_set1_epi8(0x1F), del = _mm_set1_epi8(0x7F);
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<');
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        const unsigned high = (unsigned)_mm_movemask_epi8(v);  // bytes >= 0x80
+        const __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f), _mm_cmpeq_epi8(v, del)),  // <= 0x1F, 0x7F
+            _mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)));
+        if ((high | (unsigned)_mm_movemask_epi8(bad)) != 0) return 0;
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) {
+        const uint8_t c = p[j];
+        if (c < 0x20 || c >= 0x7F || c == '&' || c == '<') return 0;
+    }
+    return 1;
+}

@@ -30,6 +30,12 @@ public enum TextBytes {
         feedspool_is_collapsed_ascii(b.baseAddress, b.count) != 0
     }
 
+    /// Whether the bytes are printable ASCII (space to `~`) without `&` or `<`: HTML
+    /// whose rendering as text would only collapse its spaces.
+    public static func isASCIIWithoutMarkup(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        feedspool_is_ascii_without_markup(b.baseAddress, b.count) != 0
+    }
+
     /// Whether the bytes hold anything but ASCII white space.
     public static func hasText(_ bytes: [UInt8]) -> Bool {
         bytes.contains { !isSpace($0) }

@@ -629,7 +629,7 @@ struct FeedBuilder {
         case .html, .xhtml:
             // One line of printable ASCII without a tag or reference (most summaries):
             // rendering would only collapse its spaces.
-            if t.bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x3C && $0 != 0x26 }) { return collapse(t.string) }
+            if t.bytes.withUnsafeBufferPointer(TextBytes.isASCIIWithoutMarkup) { return collapse(t.string) }
             var bytes = t.bytes
             if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
             return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text

@@ -436,4 +436,26 @@ import Testing
             #expect(!b.withUnsafeBufferPointer { TextBytes.isCollapsedASCII($0) }, "spaces at \(k)")
         }
     }
+
+    /// `TextBytes.isASCIIWithoutMarkup` (C, sixteen bytes at a time) against the byte
+    /// test `FeedBuilder.paragraphs` had, with one odd byte at every place of every length.
+    @Test func asciiWithoutMarkupAgreesWithTheByteTest() {
+        func reference(_ b: [UInt8]) -> Bool { b.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x3C && $0 != 0x26 } }
+        let odd: [UInt8] = [0x26, 0x3C, 0x00, 0x09, 0x0A, 0x1F, 0x7F, 0x80, 0xC3, 0xFF, 0x3E, 0x20, 0x7E]
+        var yes = 0, no = 0
+        for length in 0...40 {
+            let plain = (0..<length).map { UInt8(0x61 + $0 % 26) }
+            #expect(plain.withUnsafeBufferPointer(TextBytes.isASCIIWithoutMarkup) == reference(plain))
+            for place in 0..<length {
+                for o in odd {
+                    var b = plain
+                    b[place] = o
+                    let expected = reference(b)
+                    #expect(b.withUnsafeBufferPointer(TextBytes.isASCIIWithoutMarkup) == expected, "\(o) at \(place) of \(length)")
+                    if expected { yes += 1 } else { no += 1 }
+                }
+            }
+        }
+        #expect(yes > 1000 && no > 1000)
+    }
 }

@@ -16,4 +16,8 @@ size_t feedspool_plain_text_run(const uint8_t *p, size_t n);
 /// no space at either end, no two spaces in a row. Else 0. Empty text is 1.
 int feedspool_is_collapsed_ascii(const uint8_t *p, size_t n);
 
+/// 1 when the `n` bytes at `p` are printable ASCII (0x20-0x7E) without `&` or
+/// `<`: text that HTML rendering would leave as it is but for its spaces. Else 0.
+int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n);
+
 #endif
