@@ -95,7 +95,10 @@ final class DraftFinisher: @unchecked Sendable {
     private func send() {
         guard !batch.isEmpty else { return }
         let drafts = Batch(batch)
+        // Room for a whole batch at once: grown from empty, the array was made again
+        // seven times a batch, each time copying its drafts.
         batch = []
+        batch.reserveCapacity(Self.batchDrafts)
         batchBytes = 0
         sentAny = true
         room.wait()
