@@ -217,7 +217,7 @@ public enum StoryText {
             stories += 1
             mine.removeAll(keepingCapacity: true)
             for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
-                let h = hash(b, r)
+                let h = FastHash.hash(b, r)
                 if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
             }
             for h in mine { counts.increment(h) }
@@ -235,7 +235,7 @@ public enum StoryText {
                 var t = t
                 let candidates: Set<String> = t.withUTF8 { b in
                     var s = Set<String>()
-                    for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(HashCounts.key(hash(b, r))) {
+                    for r in Paragraphs.ranges(b) where isLongEnough(b, r) && suspects.contains(HashCounts.key(FastHash.hash(b, r))) {
                         s.insert(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
                     }
                     return s
@@ -258,7 +258,7 @@ public enum StoryText {
             self.paragraphs = paragraphs
             hashes = Set(paragraphs.map { p -> UInt64 in
                 var p = p
-                return p.withUTF8 { StoryText.hash($0, 0..<$0.count) }
+                return p.withUTF8 { FastHash.hash($0) }
             })
         }
 
@@ -269,7 +269,7 @@ public enum StoryText {
             return text.withUTF8 { b in
                 let all = Paragraphs.ranges(b)
                 let kept = all.filter { r in
-                    !(hashes.contains(StoryText.hash(b, r))
+                    !(hashes.contains(FastHash.hash(b, r))
                         && paragraphs.contains(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)))
                 }
                 guard !kept.isEmpty, kept.count < all.count else { return nil }
@@ -283,10 +283,6 @@ public enum StoryText {
 
     @inline(__always) private static func isLongEnough(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         Paragraphs.hasAtLeast(minimumRecurringLength, charactersIn: b, r)
-    }
-
-    @inline(__always) static func hash(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64 {
-        FastHash.hash(b, r)
     }
 }
 

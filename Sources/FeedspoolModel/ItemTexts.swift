@@ -128,12 +128,6 @@ struct ItemTexts: @unchecked Sendable {
         return out
     }
 
-    func count(_ list: List) -> Int {
-        storage.withUnsafeMutablePointers { header, _ in
-            Int(list == .authors ? header.pointee.authors : header.pointee.categories)
-        }
-    }
-
     private static func bytes(
         of slot: Int, _ header: UnsafeMutablePointer<Header>, _ tail: UnsafeMutablePointer<UInt32>
     ) -> UnsafeBufferPointer<UInt8> {
