@@ -124,37 +124,37 @@ enum ItemAssembler {
     /// only hash keys need numbering. `guids` says whether any item needs it.
     private static func assignKeys(_ items: inout [Item], guids: GuidCensus, feedID: String) {
         guard guids.someMissing || guids.maybeRepeated else { return }
-        // One hash per guid. Sized up front: grown on the way, the set rehashed its
-        // keys some ten times.
-        var seen = Set<String>()
+        // One hash per guid, by its bytes as the census counted them. Sized up front:
+        // grown on the way, the set rehashed its keys some ten times.
+        var seen = Set<UTF8Key>()
         seen.reserveCapacity(items.count)
-        var repeated = Set<String>()
+        var repeated = Set<UTF8Key>()
         var someHaveNoGuid = false
         for i in items.indices {
-            guard let g = items[i].guid else { someHaveNoGuid = true; continue }
+            guard let g = items[i].guid.map(UTF8Key.init) else { someHaveNoGuid = true; continue }
             if !seen.insert(g).inserted { repeated.insert(g) }
         }
         guard someHaveNoGuid || !repeated.isEmpty else { return }
-        var linkCount: [String: Int]?
+        var linkCount: [UTF8Key: Int]?
         var hashKeys = UniqueNames(separator: "#")
         for i in items.indices {
-            if let g = items[i].guid, !repeated.contains(g) { continue }  // keyed by `finish` already
+            if let g = items[i].guid, !repeated.contains(UTF8Key(g)) { continue }  // keyed by `finish` already
             if linkCount == nil {
                 // Only needed once some item has no unique guid: counted over every item.
-                var counts: [String: Int] = [:]
+                var counts: [UTF8Key: Int] = [:]
                 counts.reserveCapacity(items.count)
                 for j in items.indices {
-                    if let l = items[j].url { counts[l, default: 0] += 1 }
+                    if let l = items[j].url { counts[UTF8Key(l), default: 0] += 1 }
                 }
                 linkCount = counts
             }
             let key: String
-            if let l = items[i].url, linkCount?[l] == 1 {
+            if let l = items[i].url, linkCount?[UTF8Key(l)] == 1 {
                 key = "link:" + l
             } else {
                 key = hashKeys.claim(hashKey(items[i]))
             }
-            if key != items[i].key { items[i].setKey(key, id: ItemKey.itemID(feedID: feedID, key: key)) }
+            if UTF8Key(key) != UTF8Key(items[i].key) { items[i].setKey(key, id: ItemKey.itemID(feedID: feedID, key: key)) }
         }
     }
 
@@ -202,4 +202,20 @@ struct GuidCensus {
 extension FeedBuilder.Draft {
     /// The item's guid: RSS `<guid>`, else Atom `<id>`, else RSS 1.0 `rdf:about`.
     var itemGuid: String? { guid ?? atomID ?? rdfAbout }
+}
+
+/// A guid, link or key compared and hashed by its UTF-8 bytes, as item ids hash
+/// them: `String`'s `==` takes "é" and "e\u{301}" for one, which made two
+/// different guids a repeat.
+private struct UTF8Key: Hashable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (a: UTF8Key, b: UTF8Key) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var s = string
+        s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
 }

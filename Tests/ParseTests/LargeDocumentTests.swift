@@ -41,6 +41,23 @@ import Testing
         #expect(whole.items[7].contentText?.contains("Source:") == false)
     }
 
+    /// Guids are compared by their bytes, as ids hash them, whichever way the keys
+    /// are settled: "café" written precomposed and decomposed are two guids (Swift's
+    /// `String ==` takes them for one), with or without an item that has no guid
+    /// (which sends the keys to the exact count).
+    @Test func guidsThatDifferOnlyInNormalizationStayTwo() throws {
+        let two = "<item><guid>caf\u{E9}</guid><link>https://e.example/1</link><title>a</title></item>"
+            + "<item><guid>cafe\u{301}</guid><link>https://e.example/2</link><title>b</title></item>"
+        let plain = try parse(rss(two))
+        let withOneMissing = try parse(rss(two + "<item><link>https://e.example/3</link><title>c</title></item>"))
+        for p in [plain, withOneMissing] {
+            #expect(Array(p.items[0].key.utf8) == Array("guid:caf\u{E9}".utf8))
+            #expect(Array(p.items[1].key.utf8) == Array("guid:cafe\u{301}".utf8))
+            #expect(p.items[0].id != p.items[1].id)
+        }
+        #expect(withOneMissing.items[2].key == "link:https://e.example/3")
+    }
+
     /// A document of items that all repeat one guid and one link, spread over many
     /// batches: each gets a hash key, the identical ones numbered in document order.
     @Test func keysSettledAfterTheWholeDocumentAcrossBatches() throws {
