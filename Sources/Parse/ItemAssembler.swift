@@ -154,7 +154,7 @@ enum ItemAssembler {
             } else {
                 key = hashKeys.claim(hashKey(items[i]))
             }
-            if UTF8Key(key) != UTF8Key(items[i].key) { items[i].setKey(key, id: ItemKey.itemID(feedID: feedID, key: key)) }
+            if !key.utf8.elementsEqual(items[i].key.utf8) { items[i].setKey(key, id: ItemKey.itemID(feedID: feedID, key: key)) }
         }
     }
 

@@ -104,8 +104,9 @@ enum JSONFeedReader {
     /// escape any character (`\u0001`), XML carries no C0 control but tab, LF and
     /// CR, and the input step drops the rest, so they are dropped here too.
     private static func plain(_ s: String?) -> String? {
-        guard let s, s.utf8.contains(where: { $0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) else { return s }
-        return String(decoding: s.utf8.filter { $0 >= 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }, as: UTF8.self)
+        func isDropped(_ b: UInt8) -> Bool { b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D }
+        guard let s, s.utf8.contains(where: isDropped) else { return s }
+        return String(decoding: s.utf8.filter { !isDropped($0) }, as: UTF8.self)
     }
 
     /// The first `maxItems` items as raw drafts for `FeedParser` to finish, and how
