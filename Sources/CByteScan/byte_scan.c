@@ -95,3 +95,42 @@ int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n) {
     }
     return 1;
 }
+
+/// The length (2-4) of the well-formed sequence at p[i], or 0. The second
+/// byte's range rules out overlong forms, surrogates and scalars past U+10FFFF.
+static inline size_t sequence_length(const uint8_t *p, size_t i, size_t n) {
+    const uint8_t c = p[i];
+    size_t need;
+    uint8_t low = 0x80, high = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c == 0xE0) { need = 2; low = 0xA0; }
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) need = 2;
+    else if (c == 0xED) { need = 2; high = 0x9F; }
+    else if (c == 0xF0) { need = 3; low = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) need = 3;
+    else if (c == 0xF4) { need = 3; high = 0x8F; }
+    else return 0;
+    if (i + need >= n || p[i + 1] < low || p[i + 1] > high) return 0;
+    for (size_t k = 2; k <= need; k++) {
+        if ((p[i + k] & 0xC0) != 0x80) return 0;
+    }
+    return need + 1;
+}
+
+int feedspool_utf8_is_valid(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+#if defined(__SSE2__)
+        if (i + 16 <= n) {
+            const unsigned high = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i)));
+            if (high == 0) { i += 16; continue; }
+            i += (size_t)__builtin_ctz(high);
+        } else
+#endif
+        if (p[i] < 0x80) { i++; continue; }
+        const size_t length = sequence_length(p, i, n);
+        if (length == 0) return 0;
+        i += length;
+    }
+    return 1;
+}

@@ -27,23 +27,60 @@ public enum HTMLRenderer {
         return render(bytes: &bytes, baseURL: baseURL, sanitize: sanitize, text: text)
     }
 
-    /// Renders UTF-8 bytes; the variant the feed parser uses to avoid a String round trip.
+    /// Renders UTF-8 bytes into Strings.
     /// `trimmingHTML` drops white space at both ends of the sanitized HTML.
     public static func render(
         bytes: inout [UInt8], baseURL: URL?, sanitize: Bool = true, text: Bool = true, trimmingHTML: Bool = false
     ) -> HTMLRendering {
-        bytes.withUnsafeBufferPointer { buf in
-            var r = Renderer(input: buf, baseURL: baseURL, wantHTML: sanitize, wantText: text)
-            r.run()
-            var start = 0, end = r.html.count
-            if trimmingHTML {
-                while start < end, TextBytes.isSpace(r.html[start]) { start += 1 }
-                while end > start, TextBytes.isSpace(r.html[end - 1]) { end -= 1 }
-            }
-            return HTMLRendering(
-                html: UTF8String.make(UnsafeBufferPointer(rebasing: r.html.bytes[start..<end])),
-                text: UTF8String.make(r.text.bytes))
+        var buffers = HTMLRenderBuffers()
+        bytes.withUnsafeBufferPointer {
+            render($0, baseURL: baseURL, sanitize: sanitize, text: text, trimmingHTML: trimmingHTML, into: &buffers)
         }
+        return buffers.withOutput { HTMLRendering(html: UTF8String.make($0), text: UTF8String.make($1)) }
+    }
+
+    /// Renders UTF-8 bytes into `buffers`, which keep their memory from one render
+    /// to the next; the variant the feed parser uses, so that a story's HTML and
+    /// text are copied into its item without a String on the way.
+    public static func render(
+        _ input: UnsafeBufferPointer<UInt8>, baseURL: URL?, sanitize: Bool = true, text: Bool = true,
+        trimmingHTML: Bool = false, into buffers: inout HTMLRenderBuffers
+    ) {
+        buffers.html.removeAll()
+        buffers.text.removeAll()
+        if sanitize { buffers.html.reserve(input.count + input.count / 8) }
+        if text { buffers.text.reserve(input.count) }
+        var r = Renderer(input: input, baseURL: baseURL, wantHTML: sanitize, wantText: text)
+        swap(&r.html, &buffers.html)
+        swap(&r.text, &buffers.text)
+        r.run()
+        swap(&r.html, &buffers.html)
+        swap(&r.text, &buffers.text)
+        var start = 0, end = buffers.html.count
+        if trimmingHTML {
+            while start < end, TextBytes.isSpace(buffers.html[start]) { start += 1 }
+            while end > start, TextBytes.isSpace(buffers.html[end - 1]) { end -= 1 }
+        }
+        buffers.htmlRange = start..<end
+    }
+}
+
+/// Where `HTMLRenderer` writes a render's sanitized HTML and plain text, kept
+/// for the next render (a story's two outputs were two new buffers, then two
+/// Strings, then copies in its item).
+public struct HTMLRenderBuffers: ~Copyable {
+    var html = ByteSink(capacity: 4096)
+    var text = ByteSink(capacity: 4096)
+    var htmlRange = 0..<0
+
+    public init() {}
+
+    /// The last render's sanitized HTML (trimmed when it asked) and plain text.
+    /// Well-formed UTF-8 when the input was (each character is copied whole or
+    /// written from a decoded reference), but check before relying on it: a
+    /// caller may have cut its input mid-character.
+    public func withOutput<R>(_ body: (_ html: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(rebasing: html.bytes[htmlRange]), text.bytes)
     }
 }
 
@@ -120,8 +157,9 @@ private struct Renderer: ~Copyable {
         self.baseURL = baseURL
         self.wantHTML = wantHTML
         self.wantText = wantText
-        html = ByteSink(capacity: wantHTML ? input.count + input.count / 8 : 0)
-        text = ByteSink(capacity: wantText ? input.count : 0)
+        // Empty: `render` gives it the caller's buffers.
+        html = ByteSink(capacity: 0)
+        text = ByteSink(capacity: 0)
         // Room for what a story usually needs: grown from empty, these reallocated for every story.
         open.reserveCapacity(16)
         attrs.reserveCapacity(8)

@@ -17,23 +17,34 @@ public enum StoryText {
     }
 
     public static func clean(_ text: String) -> Cleaned {
-        let original = text
         var text = text
-        return text.withUTF8 { b in
-            var kept = Paragraphs.ranges(b)
-            kept.removeAll { isJunk(b, $0) }  // in place: `filter` grew a second array from empty
-            var source: String?
-            // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
-            // The last one names the source; a reprint of a reprint carries the first
-            // reprinter's line too, and every such line leaves the text.
-            for index in kept.indices.reversed() {
-                if let name = attribution(b, kept[index]) {
-                    if source == nil { source = name }
-                    kept.remove(at: index)
-                }
+        let cleaned = text.withUTF8 { clean(utf8: $0) }
+        return Cleaned(text: cleaned.joined ?? text, sourceName: cleaned.sourceName)
+    }
+
+    /// `clean` on UTF-8 bytes (the parser's renderer output, without a String of it).
+    public struct CleanedUTF8: Sendable {
+        /// The remaining paragraphs joined by blank lines; nil when they are all of
+        /// the text as it was given (nothing removed or trimmed).
+        public var joined: String?
+        /// The outlet an attribution line names, if one did.
+        public var sourceName: String?
+    }
+
+    public static func clean(utf8 b: UnsafeBufferPointer<UInt8>) -> CleanedUTF8 {
+        var kept = Paragraphs.ranges(b)
+        kept.removeAll { isJunk(b, $0) }  // in place: `filter` grew a second array from empty
+        var source: String?
+        // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
+        // The last one names the source; a reprint of a reprint carries the first
+        // reprinter's line too, and every such line leaves the text.
+        for index in kept.indices.reversed() {
+            if let name = attribution(b, kept[index]) {
+                if source == nil { source = name }
+                kept.remove(at: index)
             }
-            return Cleaned(text: isWhole(b, kept) ? original : joined(b, kept), sourceName: source)
         }
+        return CleanedUTF8(joined: isWhole(b, kept) ? nil : joined(b, kept), sourceName: source)
     }
 
     /// Whether `ranges` joined by blank lines would be all of `b` (nothing was

@@ -89,6 +89,40 @@ public struct Item: Sendable, Hashable {
         self.source = source
     }
 
+    /// A text for the item's fields given either way: a String, or UTF-8 bytes the
+    /// item copies (the parser's renderer writes into buffers it reuses, and made a
+    /// String of each only for the item to copy it again).
+    public enum Text {
+        case string(String)
+        /// Must be well-formed UTF-8 (see `UTF8String.isValid` in Content); the item
+        /// does not check it again. Read only while the item is made.
+        case utf8(UnsafeBufferPointer<UInt8>)
+
+        var count: Int {
+            switch self {
+            case .string(let s): s.utf8.count
+            case .utf8(let b): b.count
+            }
+        }
+    }
+
+    /// An item whose texts are given as `Text`: the same item as the String
+    /// initializer makes from the same texts.
+    public init(
+        id: String, key: String, guid: String?, url: String?, title: String?, authors: [String], published: Date?,
+        updated: Date?, summary: Text?, contentHTML: Text?, contentText: Text?, language: String?, categories: [String],
+        enclosures: [Enclosure], source: ItemSource?
+    ) {
+        self.texts = ItemTexts(
+            .string(id), .string(key), guid.map(Text.string), url.map(Text.string), title.map(Text.string), summary,
+            contentHTML, contentText, authors: authors, categories: categories)
+        self.published = published
+        self.updated = updated
+        self.language = language
+        self.enclosures = enclosures
+        self.source = source
+    }
+
     /// The field's UTF-8 bytes, read in place; nil (and `body` not called) when the field is nil.
     public func withUTF8<R>(_ field: TextField, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         try texts.withUTF8(field, body)

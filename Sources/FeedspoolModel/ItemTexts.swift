@@ -42,9 +42,21 @@ struct ItemTexts: @unchecked Sendable {
         _ id: String, _ key: String, _ guid: String?, _ url: String?, _ title: String?, _ summary: String?,
         _ contentHTML: String?, _ contentText: String?, authors: [String], categories: [String]
     ) {
-        var byteCount = id.utf8.count + key.utf8.count + (guid?.utf8.count ?? 0) + (url?.utf8.count ?? 0)
-        byteCount += (title?.utf8.count ?? 0) + (summary?.utf8.count ?? 0)
-        byteCount += (contentHTML?.utf8.count ?? 0) + (contentText?.utf8.count ?? 0)
+        self.init(
+            .string(id), .string(key), guid.map(Item.Text.string), url.map(Item.Text.string), title.map(Item.Text.string),
+            summary.map(Item.Text.string), contentHTML.map(Item.Text.string), contentText.map(Item.Text.string),
+            authors: authors, categories: categories)
+    }
+
+    /// The texts in `Slot` order, each a String or bytes that are valid UTF-8
+    /// (the caller checked them: see `Item.Text`), then the names of the lists.
+    init(
+        _ id: Item.Text, _ key: Item.Text, _ guid: Item.Text?, _ url: Item.Text?, _ title: Item.Text?, _ summary: Item.Text?,
+        _ contentHTML: Item.Text?, _ contentText: Item.Text?, authors: [String], categories: [String]
+    ) {
+        var byteCount = id.count + key.count + (guid?.count ?? 0) + (url?.count ?? 0)
+        byteCount += (title?.count ?? 0) + (summary?.count ?? 0)
+        byteCount += (contentHTML?.count ?? 0) + (contentText?.count ?? 0)
         for a in authors { byteCount += a.utf8.count }
         for c in categories { byteCount += c.utf8.count }
         precondition(byteCount <= Self.maxBytes, "an item's texts exceed 4 GiB")
@@ -64,8 +76,8 @@ struct ItemTexts: @unchecked Sendable {
             var w = Writer(ends: tail, bytes: UnsafeMutableRawPointer(tail + slots).assumingMemoryBound(to: UInt8.self))
             w.put(id); w.put(key); w.put(guid); w.put(url)
             w.put(title); w.put(summary); w.put(contentHTML); w.put(contentText)
-            for a in authors { w.put(a) }
-            for c in categories { w.put(c) }
+            for a in authors { w.put(.string(a)) }
+            for c in categories { w.put(.string(c)) }
         }
     }
 
@@ -81,8 +93,12 @@ struct ItemTexts: @unchecked Sendable {
             self.bytes = bytes
         }
 
-        mutating func put(_ s: String?) {
-            if let s {
+        mutating func put(_ text: Item.Text?) {
+            switch text {
+            case .utf8(let b)?:
+                if let base = b.baseAddress { (bytes + end).update(from: base, count: b.count) }
+                end += b.count
+            case .string(let s)?:
                 // Native strings are contiguous; anything else (bridged) is copied out first.
                 let copied = s.utf8.withContiguousStorageIfAvailable { b in
                     if let base = b.baseAddress { (bytes + end).update(from: base, count: b.count) }
@@ -93,6 +109,8 @@ struct ItemTexts: @unchecked Sendable {
                 } else {
                     for byte in s.utf8 { bytes[end] = byte; end += 1 }
                 }
+            case nil:
+                break
             }
             ends[slot] = UInt32(end)
             slot += 1

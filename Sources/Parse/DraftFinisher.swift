@@ -29,6 +29,8 @@ final class DraftFinisher: @unchecked Sendable {
     private var sentAny = false
     /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
     private var finished: [Item] = []
+    /// The renderer's output buffers, kept from item to item. Touched only on `queue`.
+    private var buffers = HTMLRenderBuffers()
     /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
     private var tally = StoryText.ParagraphTally()
 
@@ -76,7 +78,8 @@ final class DraftFinisher: @unchecked Sendable {
     /// paragraphs and their guids counted; the finisher starts over empty.
     func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally, guids: GuidCensus) {
         // The last, partial batch is finished here while the queue finishes the ones before.
-        let rest = batch.map { ItemAssembler.finish($0, feedID: feedID) }
+        var buffers = HTMLRenderBuffers()
+        let rest = batch.map { ItemAssembler.finish($0, feedID: feedID, buffers: &buffers) }
         batch = []
         batchBytes = 0
         if sentAny { queue.sync {} }
@@ -112,7 +115,7 @@ final class DraftFinisher: @unchecked Sendable {
             // the class (retaining its every string) to pass it.
             drafts.drafts.withUnsafeMutableBufferPointer { list in
                 for i in list.indices {
-                    let item = ItemAssembler.finish(list[i], feedID: feedID)
+                    let item = ItemAssembler.finish(list[i], feedID: feedID, buffers: &self.buffers)
                     self.tally.add(item)
                     self.finished.append(item)
                     list[i].giveBuffers(to: &buffers)

@@ -131,7 +131,8 @@ public final class FeedParser {
                 read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems)
             }
             let (info, drafts, dropped) = read
-            let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID) }
+            var buffers = HTMLRenderBuffers()
+            let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID, buffers: &buffers) }
             let (items, boilerplate) = ItemAssembler.complete(
                 finished, tally: StoryText.ParagraphTally(finished), guids: GuidCensus(drafts), feed: info,
                 feedID: options.feedID)

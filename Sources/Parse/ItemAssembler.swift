@@ -28,7 +28,10 @@ enum ItemAssembler {
     /// Pure, so that `DraftFinisher` can run it on another thread.
     /// The item gets the key and id it has if its guid (else its link) is unique in
     /// the document, which `complete` checks.
-    static func finish(_ d: FeedBuilder.Draft, feedID: String) -> Item {
+    ///
+    /// `buffers` are the renderer's, kept from item to item: the story's HTML and
+    /// text go from them into the item's block without a String of either.
+    static func finish(_ d: borrowing FeedBuilder.Draft, feedID: String, buffers: inout HTMLRenderBuffers) -> Item {
         // Every field made first and the item once: an item keeps its texts in one
         // block, which each change of a field would make again.
         let guid = d.itemGuid
@@ -40,44 +43,91 @@ enum ItemAssembler {
         }
         let title = d.title.map { FeedBuilder.plainText($0.0) }?.nilIfEmpty
         let summary = d.summary.map { FeedBuilder.paragraphs($0.0) }?.nilIfEmpty
-        var contentHTML: String?
-        var contentText: String?
-        if let content = d.content {
-            switch content.mode {
-            case .html, .xhtml:
-                var bytes = content.bytes
-                if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
-                let r = HTMLRenderer.render(bytes: &bytes, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true)
-                contentHTML = r.html.nilIfEmpty
-                contentText = r.text.nilIfEmpty
-            case .text:
-                let text = content.trimmed
-                contentHTML = textAsHTML(text).nilIfEmpty
-                contentText = text.nilIfEmpty
+        let fields = Fields(guid: guid, url: url, title: title)
+        var summaryText = summary  // the story's text when the content gives none
+        guard let content = d.content else {
+            return summaryText.withUTF8 { assemble(d, fields, feedID: feedID, summary: summary, contentHTML: nil, contentText: $0) }
+        }
+        switch content.mode {
+        case .html, .xhtml:
+            var bytes = content.bytes
+            if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
+            bytes.withUnsafeBufferPointer {
+                HTMLRenderer.render($0, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+            }
+            return buffers.withOutput { html, text in
+                guard UTF8String.isValid(html), UTF8String.isValid(text) else {
+                    // Input cut mid-character (a field past its size limit): Strings repair it.
+                    var text = UTF8String.make(text)
+                    let html = UTF8String.make(html)
+                    if text.isEmpty { text = summary ?? "" }
+                    return text.withUTF8 { t in
+                        assemble(
+                            d, fields, feedID: feedID, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
+                            contentText: t.isEmpty ? nil : t)
+                    }
+                }
+                let contentHTML = html.isEmpty ? nil : Item.Text.utf8(html)
+                guard text.isEmpty else {
+                    return assemble(d, fields, feedID: feedID, summary: summary, contentHTML: contentHTML, contentText: text)
+                }
+                return summaryText.withUTF8 {
+                    assemble(d, fields, feedID: feedID, summary: summary, contentHTML: contentHTML, contentText: $0)
+                }
+            }
+        case .text:
+            var text = content.trimmed
+            let html = textAsHTML(text)
+            if text.isEmpty { text = summary ?? "" }
+            return text.withUTF8 { t in
+                assemble(
+                    d, fields, feedID: feedID, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
+                    contentText: t.isEmpty ? nil : t)
             }
         }
-        if contentText == nil { contentText = summary }
+    }
+
+    /// The draft's short fields, as `finish` read them.
+    private struct Fields {
+        var guid: String?
+        var url: String?
+        var title: String?
+    }
+
+    /// The item, from the draft and its rendered fields. `contentText` is the
+    /// story's text before cleaning (the summary's when the content has none).
+    private static func assemble(
+        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, summary: String?, contentHTML: Item.Text?,
+        contentText: UnsafeBufferPointer<UInt8>?
+    ) -> Item {
         let published = d.published?.0 ?? d.updated?.0
         var source = d.source
         // Page junk and the attribution line go here, item by item; paragraphs that
         // recur across items go in `complete`. Attribution first: "Originally published
         // by X" recurs across a reprinter's items, and must become their source before
         // recurring lines go.
-        if let text = contentText {
-            let cleaned = StoryText.clean(text)
-            contentText = cleaned.text.isEmpty ? nil : cleaned.text
+        var cleanedText: Item.Text?
+        if let text = contentText, !text.isEmpty {
+            let cleaned = StoryText.clean(utf8: text)
+            if let joined = cleaned.joined {
+                cleanedText = joined.isEmpty ? nil : .string(joined)
+            } else {
+                cleanedText = .utf8(text)
+            }
             if source == nil, let name = cleaned.sourceName { source = ItemSource(name: name, url: nil, evidence: .text) }
         }
-        let key = guid.map { "guid:" + $0 } ?? url.map { "link:" + $0 }
-            ?? hashKey(guid: guid, url: url, title: title, published: published, summary: summary, contentHTML: contentHTML)
+        let key = f.guid.map { "guid:" + $0 } ?? f.url.map { "link:" + $0 }
+            ?? hashKey(
+                guid: f.guid, url: f.url, title: f.title, published: published, summary: summary,
+                contentHTML: contentHTML.map(\.string))
         // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
         // and an item of 40,000 categories took seconds.
         let authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
             d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
         return Item(
-            id: ItemKey.itemID(feedID: feedID, key: key), key: key, guid: guid, url: url, title: title, authors: authors,
-            published: published, updated: d.updated?.0, summary: summary, contentHTML: contentHTML,
-            contentText: contentText, language: d.language, categories: firstOfEach(d.categories, by: { $0 }),
+            id: ItemKey.itemID(feedID: feedID, key: key), key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
+            published: published, updated: d.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
+            contentText: cleanedText, language: d.language, categories: firstOfEach(d.categories, by: { $0 }),
             enclosures: firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url), source: source)
     }
 
@@ -217,5 +267,23 @@ private struct UTF8Key: Hashable {
     func hash(into hasher: inout Hasher) {
         var s = string
         s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension Optional where Wrapped == String {
+    /// Calls `body` with the string's UTF-8 bytes, or with nil.
+    fileprivate mutating func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
+        guard self != nil else { return try body(nil) }
+        return try self!.withUTF8 { try body($0) }
+    }
+}
+
+extension Item.Text {
+    /// The text as a String (for the rare hash key).
+    fileprivate var string: String {
+        switch self {
+        case .string(let s): s
+        case .utf8(let b): String(decoding: b, as: UTF8.self)
+        }
     }
 }

@@ -166,6 +166,31 @@ import Testing
     }
 }
 
+/// The renderer's buffers, kept from render to render, leave nothing of one
+/// story in the next: each render equals a render into new buffers.
+@Suite struct RenderBufferTests {
+    @Test func reusedBuffersRenderAsNewOnes() {
+        let stories = [
+            "<p>A long first story with <a href=\"/x\">a link</a> &amp; more, long enough to grow the buffers past their start. "
+                + String(repeating: "Words and words. ", count: 400) + "</p>",
+            "<p>short</p>",
+            "",
+            "  <div> <b>bold</b>&nbsp;text </div>  ",
+            "<script>x</script>",
+            "plain “quoted” text",
+        ]
+        var buffers = HTMLRenderBuffers()
+        let base = URL(string: "https://news.example/a/")
+        for story in stories + stories.reversed() {
+            var bytes = Array(story.utf8)
+            let fresh = HTMLRenderer.render(bytes: &bytes, baseURL: base, trimmingHTML: true)
+            bytes.withUnsafeBufferPointer { HTMLRenderer.render($0, baseURL: base, trimmingHTML: true, into: &buffers) }
+            let reused = buffers.withOutput { [String(decoding: $0, as: UTF8.self), String(decoding: $1, as: UTF8.self)] }
+            #expect(reused == [fresh.html, fresh.text], "\(story.prefix(40))")
+        }
+    }
+}
+
 @Suite struct StoryTextTests {
     @Test(arguments: [
         ".in_text_content_22 { width: 300px; height: 600px; } @media(min-width: 600px) { .in_text_content_22 { width: 728px; } }",
@@ -178,6 +203,20 @@ import Testing
     ])
     func junkParagraphs(_ p: String) {
         #expect(StoryText.isJunk(p))
+    }
+
+    /// On bytes, `clean` says "all of it" (nil) exactly when the String form returns the text unchanged.
+    @Test(arguments: [
+        "One paragraph.\n\nAnother one.", "Kept.\n\nSource: Racurs", "  padded  \n\nx", "", "Share this:",
+        ".x { a: 1; b: 2; }\n\nStory.",
+    ])
+    func cleanOnBytesAgreesWithStrings(_ text: String) {
+        let cleaned = StoryText.clean(text)
+        var t = text
+        let onBytes = t.withUTF8 { StoryText.clean(utf8: $0) }
+        #expect((onBytes.joined ?? text) == cleaned.text)
+        #expect(onBytes.sourceName == cleaned.sourceName)
+        #expect((onBytes.joined == nil) == (cleaned.text == text && !text.isEmpty))
     }
 
     @Test(arguments: [

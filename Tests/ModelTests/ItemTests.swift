@@ -38,6 +38,31 @@ import Testing
         #expect(empty.authors.isEmpty && empty.categories.isEmpty)
     }
 
+    /// Texts given as bytes make the same item as the same texts given as Strings.
+    @Test func textsGivenAsBytesMakeTheSameItem() {
+        let f = Self.full
+        for (summary, html, text) in [("", "<p>x &amp; y</p>", "x & y\n\nsecond"), ("s ü", "", "🗞"), (nil, nil, nil)] as [(String?, String?, String?)] {
+            let strings = Item(
+                id: f.id, key: f.key, guid: f.guid, url: f.url, title: f.title, authors: f.authors, published: f.published,
+                updated: f.updated, summary: summary, contentHTML: html, contentText: text, language: f.language,
+                categories: f.categories, enclosures: f.enclosures, source: f.source)
+            var s = summary ?? "", h = html ?? "", t = text ?? ""
+            let bytes = s.withUTF8 { sb in
+                h.withUTF8 { hb in
+                    t.withUTF8 { tb in
+                        Item(
+                            id: f.id, key: f.key, guid: f.guid, url: f.url, title: f.title, authors: f.authors,
+                            published: f.published, updated: f.updated, summary: summary == nil ? nil : .utf8(sb),
+                            contentHTML: html == nil ? nil : .utf8(hb), contentText: text == nil ? nil : .string(String(decoding: tb, as: UTF8.self)),
+                            language: f.language, categories: f.categories, enclosures: f.enclosures, source: f.source)
+                    }
+                }
+            }
+            #expect(bytes == strings)
+            #expect(bytes.summary == summary && bytes.contentHTML == html && bytes.contentText == text)
+        }
+    }
+
     @Test func changingOneTextLeavesTheOthers() {
         for (name, path) in Self.texts {
             for value in [nil, "", "new ü value"] as [String?] {
