@@ -74,6 +74,15 @@ public struct ByteSink: ~Copyable {
     /// Empties it, keeping its memory.
     public mutating func removeAll() { used = 0 }
 
+    /// Drops every byte from `count` on (keeping its memory).
+    public mutating func truncate(to count: Int) {
+        precondition(count >= 0 && count <= used, "truncate past the end of a ByteSink")
+        used = count
+    }
+
+    /// How many bytes it has room for without growing.
+    public var allocatedCount: Int { capacity }
+
     /// Room for `extra` more bytes without growing.
     @inlinable public mutating func reserve(_ extra: Int) {
         if used + extra > capacity { grow(to: used + extra) }

@@ -9,12 +9,15 @@ public enum TextBytes {
 
     /// The bytes without leading and trailing ASCII white space, as a String.
     public static func trimmed(_ bytes: [UInt8]) -> String {
-        bytes.withUnsafeBufferPointer { b in
-            var start = 0, end = b.count
-            while start < end, isSpace(b[start]) { start += 1 }
-            while end > start, isSpace(b[end - 1]) { end -= 1 }
-            return UTF8String.make(UnsafeBufferPointer(rebasing: b[start..<end]))
-        }
+        bytes.withUnsafeBufferPointer { trimmed($0) }
+    }
+
+    /// The bytes without leading and trailing ASCII white space, as a String.
+    public static func trimmed(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        var start = 0, end = b.count
+        while start < end, isSpace(b[start]) { start += 1 }
+        while end > start, isSpace(b[end - 1]) { end -= 1 }
+        return UTF8String.make(UnsafeBufferPointer(rebasing: b[start..<end]))
     }
 
     public static func trimmed(_ s: String) -> String {
@@ -40,6 +43,11 @@ public enum TextBytes {
     public static func hasText(_ bytes: [UInt8]) -> Bool {
         bytes.contains { !isSpace($0) }
     }
+
+    /// Whether the bytes hold anything but ASCII white space.
+    public static func hasText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.contains { !isSpace($0) }
+    }
 }
 
 /// Feeds often put plain text where HTML is declared (`content:encoded` with
@@ -48,6 +56,11 @@ public enum TextBytes {
 public enum PlainTextMarkup {
     /// Whether the bytes contain something that looks like a tag (`<p`, `</`, `<!`).
     public static func hasMarkup(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBufferPointer { hasMarkup($0) }
+    }
+
+    /// Whether the bytes contain something that looks like a tag (`<p`, `</`, `<!`).
+    public static func hasMarkup(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = bytes.startIndex
         while let lt = bytes[i...].firstIndex(of: UInt8(ascii: "<")) {
             let next = lt + 1
@@ -62,6 +75,11 @@ public enum PlainTextMarkup {
     /// Markup-free text with a `<p>` wherever a blank line separated two
     /// paragraphs, so the HTML renderer keeps the breaks. Entities stay as they are.
     public static func paragraphed(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { paragraphed($0) }
+    }
+
+    /// Markup-free text with a `<p>` wherever a blank line separated two paragraphs.
+    public static func paragraphed(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 64)
         var i = 0

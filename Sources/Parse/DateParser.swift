@@ -12,16 +12,20 @@ public enum DateParser {
 
     /// Reads a date from UTF-8 bytes (surrounding white space allowed).
     public static func parse(bytes raw: [UInt8]) -> Date? {
+        raw.withUnsafeBufferPointer { parse(bytes: $0) }
+    }
+
+    public static func parse(bytes raw: UnsafeBufferPointer<UInt8>) -> Date? {
         var start = 0, end = raw.count
         while start < end, TextBytes.isSpace(raw[start]) { start += 1 }
         while end > start, TextBytes.isSpace(raw[end - 1]) { end -= 1 }
         guard end > start, end - start < 100 else { return nil }
-        let bytes = start == 0 && end == raw.count ? raw : Array(raw[start..<end])
+        let bytes = UnsafeBufferPointer(rebasing: raw[start..<end])
         if bytes.count >= 4, bytes[0...3].allSatisfy(isDigit) {
             if let d = iso8601(bytes) { return d }
         }
         if let d = rfc822(bytes) { return d }
-        return loose(bytes)
+        return loose(Array(bytes))
     }
 
     // MARK: RFC 822 as most feeds write it
@@ -29,8 +33,8 @@ public enum DateParser {
     /// `Wed, 09 Aug 2023 10:05:00 +0000` exactly (day name optional, one- or two-digit
     /// day, seconds optional, zone `+hhmm`, `-hhmm`, `GMT`, `UT`, `UTC` or `Z`): read
     /// without tokens or tables. Anything else is `nil`, for `loose` to read.
-    private static func rfc822(_ b: [UInt8]) -> Date? {
-        b.withUnsafeBufferPointer { b -> Date? in
+    private static func rfc822(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
+        do {
             let n = b.count
             var i = 0
             @inline(__always) func lower(_ k: Int) -> UInt32 { UInt32(b[k] | 0x20) }
@@ -116,7 +120,7 @@ public enum DateParser {
 
     // MARK: ISO 8601 / RFC 3339 / W3CDTF
 
-    private static func iso8601(_ b: [UInt8]) -> Date? {
+    private static func iso8601(_ b: UnsafeBufferPointer<UInt8>) -> Date? {
         var i = 0
         // Inlined: called as a closure over `i`, each call paid a run-time exclusivity check.
         @inline(__always) func number(_ maxDigits: Int) -> Int64? {
@@ -158,8 +162,10 @@ public enum DateParser {
             }
             while i < b.count, b[i] == 0x20 { i += 1 }
         }
-        if i < b.count {
-            guard let z = zoneOffset(b[i...]) else { return nil }
+        if i + 1 == b.count, b[i] | 0x20 == 0x7A {
+            offset = .fixed(0)  // "Z", the usual zone, without a copy of it
+        } else if i < b.count {
+            guard let z = zoneOffset(ArraySlice(b[i...])) else { return nil }
             offset = z
         }
         return make(year: year, month: month, day: day, hour: hour, minute: minute, second: second, offset: offset)

@@ -27,25 +27,27 @@ final class DraftFinisher: @unchecked Sendable {
     private var batch: [FeedBuilder.Draft] = []
     private var batchBytes = 0
     private var sentAny = false
+
+    /// The bytes of the values captured for the batch being filled, back to back:
+    /// `FeedBuilder` appends to it directly and its drafts hold `TextSpan`s into it.
+    /// It goes with its batch, and an emptied one from a finished batch takes its place.
+    /// Touched only by the owning parse (one access at a time: not checked at run time,
+    /// where the check cost more than most appends).
+    @exclusivity(unchecked) var captured = ByteSink(capacity: 1 << 16)
+
+    /// Finished batches, emptied (their arrays and byte buffers keep their memory),
+    /// for the next ones: the same few buffers go round instead of new ones per item.
+    private var spares: [Batch] = []
+    private let sparesLock = NSLock()
+    /// A byte buffer larger than this (a batch with a huge story) is not kept.
+    static let maxSpareBytes = 1 << 20
+
     /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
     private var finished: [Item] = []
     /// The renderer's output buffers, kept from item to item. Touched only on `queue`.
     private var buffers = HTMLRenderBuffers()
     /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
     private var tally = StoryText.ParagraphTally()
-
-    /// The byte buffers of finished drafts, emptied, for the parsing thread's next
-    /// captures: freed on the finishing thread, each went back to the parsing
-    /// thread's malloc arena under that arena's lock, which both threads then
-    /// contended for, and each capture allocated a new one.
-    private var recycled: [[UInt8]] = []
-    private let recycledLock = NSLock()
-    /// Taken from `recycled` a batch at a time. Touched only by the owning parse.
-    private var stash: [[UInt8]] = []
-    /// At most this many wait in `recycled`, each of at most `maxRecycledBytes` (8 MiB in
-    /// all; as many again may be in `stash`).
-    static let maxRecycled = 512
-    static let maxRecycledBytes = 16 << 10
 
     /// The guids of the drafts handed over so far. Touched only by the owning parse.
     private var guids = GuidCensus()
@@ -57,15 +59,7 @@ final class DraftFinisher: @unchecked Sendable {
         self.feedID = feedID
     }
 
-    /// An empty buffer with room, from a finished draft, if one is waiting.
-    func recycledBuffer() -> [UInt8]? {
-        guard sentAny else { return nil }  // nothing was finished on the queue yet
-        if stash.isEmpty {
-            recycledLock.withLock { swap(&stash, &recycled) }
-        }
-        return stash.popLast()
-    }
-
+    /// Hands over a finished draft, whose spans are in `captured`.
     func add(_ draft: consuming FeedBuilder.Draft) {
         count += 1
         guids.count(draft)
@@ -79,9 +73,11 @@ final class DraftFinisher: @unchecked Sendable {
     func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally, guids: GuidCensus) {
         // The last, partial batch is finished here while the queue finishes the ones before.
         var buffers = HTMLRenderBuffers()
-        let rest = batch.map { ItemAssembler.finish($0, feedID: feedID, buffers: &buffers) }
+        let bytes = captured.bytes
+        let rest = batch.map { ItemAssembler.finish($0, bytes: bytes, feedID: feedID, buffers: &buffers) }
         batch = []
         batchBytes = 0
+        captured.removeAll()
         if sentAny { queue.sync {} }
         sentAny = false
         var items = finished
@@ -97,65 +93,57 @@ final class DraftFinisher: @unchecked Sendable {
 
     private func send() {
         guard !batch.isEmpty else { return }
-        let drafts = Batch(batch)
-        // Room for a whole batch at once: grown from empty, the array was made again
-        // seven times a batch, each time copying its drafts.
-        batch = []
-        batch.reserveCapacity(Self.batchDrafts)
+        room.wait()
+        // A finished batch's emptied array and buffer, or new ones.
+        let sent = sparesLock.withLock { spares.popLast() } ?? Batch()
+        swap(&sent.drafts, &batch)
+        swap(&sent.bytes, &captured)
+        captured.removeAll()
+        if batch.capacity < Self.batchDrafts {
+            // Room for a whole batch at once: grown from empty, the array was made
+            // again seven times a batch, each time copying its drafts.
+            batch.reserveCapacity(Self.batchDrafts)
+        }
         batchBytes = 0
         sentAny = true
-        room.wait()
         let feedID = feedID
         queue.async {
-            // Each item appended as it is made: mapping to an array and appending that
-            // copied every item once more.
-            var buffers: [[UInt8]] = []
-            buffers.reserveCapacity(drafts.drafts.count * 3)
-            // Read through a buffer pointer: `drafts.drafts[i]` copied each draft out of
+            // Read through buffer pointers: `sent.drafts[i]` copied each draft out of
             // the class (retaining its every string) to pass it.
-            drafts.drafts.withUnsafeMutableBufferPointer { list in
+            let bytes = sent.bytes.bytes
+            sent.drafts.withUnsafeBufferPointer { list in
                 for i in list.indices {
-                    let item = ItemAssembler.finish(list[i], feedID: feedID, buffers: &self.buffers)
+                    // Appended as it is made: mapping to an array and appending that
+                    // copied every item once more.
+                    let item = ItemAssembler.finish(list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers)
                     self.tally.add(item)
                     self.finished.append(item)
-                    list[i].giveBuffers(to: &buffers)
                 }
             }
-            drafts.drafts = []
-            for i in buffers.indices { buffers[i].removeAll(keepingCapacity: true) }
-            self.recycledLock.withLock {
-                let room = max(0, Self.maxRecycled - self.recycled.count)
-                self.recycled.append(contentsOf: buffers.prefix(room))
+            sent.drafts.removeAll(keepingCapacity: true)
+            if sent.bytes.allocatedCount > Self.maxSpareBytes {
+                sent.bytes = ByteSink(capacity: 1 << 16)
+            } else {
+                sent.bytes.removeAll()
             }
+            self.sparesLock.withLock { self.spares.append(sent) }
             self.room.signal()
         }
     }
 }
 
-/// A batch of drafts the finishing queue changes in place (a captured array is
-/// a constant: taking its buffers would have copied it). Used by one batch at a time.
+/// A batch of drafts and the bytes their spans point into, handed to the
+/// finishing queue and back (emptied) when done. Used by one side at a time:
+/// the parsing thread until it is sent, the queue until it is back among the spares.
 private final class Batch: @unchecked Sendable {
-    var drafts: [FeedBuilder.Draft]
-    init(_ drafts: [FeedBuilder.Draft]) { self.drafts = drafts }
+    var drafts: [FeedBuilder.Draft] = []
+    var bytes = ByteSink(capacity: 1 << 16)
 }
 
 extension FeedBuilder.Draft {
-    /// Moves the draft's markup buffers into `buffers`, but for small and large ones.
-    mutating func giveBuffers(to buffers: inout [[UInt8]]) {
-        func give(_ bytes: inout [UInt8]) {
-            guard bytes.capacity >= 128 && bytes.capacity <= DraftFinisher.maxRecycledBytes else { return }
-            var taken: [UInt8] = []
-            swap(&taken, &bytes)
-            buffers.append(taken)
-        }
-        if title != nil { give(&title!.0.bytes) }
-        if summary != nil { give(&summary!.0.bytes) }
-        if content != nil { give(&content!.bytes) }
-    }
-
     /// Roughly how much raw markup the draft holds.
     var markupBytes: Int {
-        (title?.0.bytes.count ?? 0) + (summary?.0.bytes.count ?? 0) + (content?.bytes.count ?? 0)
+        (title?.0.count ?? 0) + (summary?.0.count ?? 0) + (content?.count ?? 0)
     }
 }
 

@@ -12,14 +12,30 @@ enum TextMode {
     case xhtml
 }
 
-/// A value captured from an element: its text or markup and how to read it.
+/// A value captured from an element, kept with its own bytes (the feed's
+/// title and description; an item's values are `TextSpan`s).
 struct CapturedText {
     var bytes: [UInt8]
     var mode: TextMode
     var base: URL?
+}
 
-    var string: String { UTF8String.make(bytes) }
-    var trimmed: String { TextBytes.trimmed(bytes) }
+/// An item's captured value: where its bytes are among the captured bytes of
+/// the item's batch (`DraftFinisher.captured`), and how to read them. Every
+/// value of a batch of drafts shares one buffer: a buffer per value was three
+/// allocations an item, and three waits for the other core's cache on reuse.
+struct TextSpan {
+    var start: Int
+    var end: Int
+    var mode: TextMode
+    var base: URL?
+
+    var count: Int { end - start }
+
+    /// The span's bytes within `bytes` (the batch's captured bytes).
+    func bytes(in bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[start..<end])
+    }
 }
 
 /// Builds the feed and its items from SAX events (RSS 0.9x/1.0/2.0, Atom 0.3/1.0
@@ -44,10 +60,13 @@ struct FeedBuilder {
         var language: String?
     }
 
+    /// A value being captured: its bytes go to `finisher.captured` from `start` on.
     private struct Capture {
         var target: Target
         var depth: Int
-        var text: CapturedText
+        var start: Int
+        var mode: TextMode
+        var base: URL?
         var owner: Context
         var base64 = false
     }
@@ -60,9 +79,9 @@ struct FeedBuilder {
         var rdfAbout: String?
         var link: String?
         var linkPriority = 99
-        var title: (CapturedText, Int)?
-        var summary: (CapturedText, Int)?
-        var content: CapturedText?
+        var title: (TextSpan, Int)?
+        var summary: (TextSpan, Int)?
+        var content: TextSpan?
         var published: (Date, Int)?
         var updated: (Date, Int)?
         var authors: [(String, Int)] = []
@@ -102,10 +121,9 @@ struct FeedBuilder {
 
     private var stack: [Frame] = []
     private var capture: Capture?
-    /// The byte buffer of the last capture read into a String (a guid, a link, a
-    /// date…), emptied, for the next capture: most fields cost no allocation then.
-    private var spareBytes: [UInt8] = []
     private var draft: Draft?
+    /// Where the draft's first captured byte went (its bytes are dropped with it).
+    private var draftStart = 0
     private var person: (name: String?, email: String?, uri: String?)?
     private var sourceDraft: ItemSource?
     private let documentBase: URL?
@@ -139,13 +157,13 @@ struct FeedBuilder {
             // Inside a captured value: child elements are markup. Appended in place:
             // a copy of the capture (`if var c = capture`) made every child element
             // copy all the markup so far, quadratic in the element's size.
-            if capture!.text.bytes.count + name.localBytes.count + 2 <= maxFieldBytes {
-                capture!.text.bytes.append(0x3C)
-                capture!.text.bytes.append(contentsOf: name.localBytes)
-                attributes.serialize(into: &capture!.text.bytes)
-                capture!.text.bytes.append(0x3E)
+            if finisher.captured.count - capture!.start + name.localBytes.count + 2 <= maxFieldBytes {
+                finisher.captured.append(0x3C)
+                finisher.captured.append(contentsOf: name.localBytes)
+                attributes.serialize(into: &finisher.captured)
+                finisher.captured.append(0x3E)
             }
-            if capture!.text.mode == .text { capture!.text.mode = .html }
+            if capture!.mode == .text { capture!.mode = .html }
             stack.append(frame)
             return
         }
@@ -209,10 +227,10 @@ struct FeedBuilder {
         guard let frame = stack.popLast() else { return }
         if capture != nil {
             if stack.count > capture!.depth {
-                if capture!.text.bytes.count + name.localBytes.count + 3 <= maxFieldBytes {
-                    capture!.text.bytes.append(literal: "</")
-                    capture!.text.bytes.append(contentsOf: name.localBytes)
-                    capture!.text.bytes.append(0x3E)
+                if finisher.captured.count - capture!.start + name.localBytes.count + 3 <= maxFieldBytes {
+                    finisher.captured.append(literal: "</")
+                    finisher.captured.append(contentsOf: name.localBytes)
+                    finisher.captured.append(0x3E)
                 }
                 return
             }
@@ -225,6 +243,7 @@ struct FeedBuilder {
                 if finisher.count >= maxItems {
                     itemsDropped += 1
                     draft = nil
+                    finisher.captured.truncate(to: draftStart)  // nothing after it is kept
                 } else {
                     if draft!.language == nil { draft!.language = frame.language }
                     finisher.add(draft.take()!)
@@ -252,18 +271,18 @@ struct FeedBuilder {
 
     mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard capture != nil else { return }
-        guard capture!.text.bytes.count + bytes.count <= maxFieldBytes else { return }
-        if capture!.text.mode == .xhtml {
+        guard finisher.captured.count - capture!.start + bytes.count <= maxFieldBytes else { return }
+        if capture!.mode == .xhtml {
             for b in bytes {
                 switch b {
-                case 0x26: capture!.text.bytes.append(literal: "&amp;")
-                case 0x3C: capture!.text.bytes.append(literal: "&lt;")
-                case 0x3E: capture!.text.bytes.append(literal: "&gt;")
-                default: capture!.text.bytes.append(b)
+                case 0x26: finisher.captured.append(literal: "&amp;")
+                case 0x3C: finisher.captured.append(literal: "&lt;")
+                case 0x3E: finisher.captured.append(literal: "&gt;")
+                default: finisher.captured.append(b)
                 }
             }
         } else {
-            capture!.text.bytes.append(contentsOf: bytes)
+            finisher.captured.append(contentsOf: bytes)
         }
     }
 
@@ -297,6 +316,7 @@ struct FeedBuilder {
         var about = attributes.value("about")
         if format == .rss10, about?.isEmpty == true { about = nil }
         draft = Draft()
+        draftStart = finisher.captured.count
         draft!.base = frame.base
         draft!.rdfAbout = about
     }
@@ -321,18 +341,7 @@ struct FeedBuilder {
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
 
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
-        var bytes: [UInt8] = []
-        swap(&bytes, &spareBytes)
-        if bytes.capacity == 0, let recycled = finisher.recycledBuffer() { bytes = recycled }
-        if bytes.capacity == 0 {
-            // The spare went to the last item's draft: start with room for the usual
-            // value, not from empty (a story's markup doubled its way up seven times).
-            switch target {
-            case .content, .description: bytes.reserveCapacity(2048)
-            default: bytes.reserveCapacity(128)
-            }
-        }
-        capture = Capture(target: target, depth: stack.count, text: CapturedText(bytes: bytes, mode: mode, base: frame.base), owner: owner)
+        capture = Capture(target: target, depth: stack.count, start: finisher.captured.count, mode: mode, base: frame.base, owner: owner)
     }
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
@@ -471,60 +480,55 @@ struct FeedBuilder {
     // MARK: captured values
 
     private mutating func finishCapture(_ c: consuming Capture) {
-        read(c)
-        switch c.target {
-        case .title, .description, .content:
-            return  // its bytes may be the draft's now
-        default:
-            // Read into Strings: the buffer is the capture's alone again, kept unless large.
-            var bytes: [UInt8] = []
-            swap(&bytes, &c.text.bytes)
-            guard bytes.capacity <= 1 << 16 else { return }
-            bytes.removeAll(keepingCapacity: true)
-            spareBytes = bytes
-        }
-    }
-
-    /// Puts what a finished capture holds where it belongs.
-    private mutating func read(_ c: borrowing Capture) {
-        var text = c.text
+        var span = TextSpan(start: c.start, end: finisher.captured.count, mode: c.mode, base: c.base)
         if c.base64 {
             // Decoded base64 is read as HTML when it is text at all, else dropped.
-            let decoded = Data(base64Encoded: text.string, options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? []
+            let encoded = UTF8String.make(span.bytes(in: finisher.captured.bytes))
+            let decoded = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters).map { [UInt8]($0) } ?? []
+            finisher.captured.truncate(to: c.start)
             guard String(validating: decoded, as: UTF8.self) != nil else { return }
-            text.bytes = decoded
-            text.mode = .html
+            finisher.captured.append(contentsOf: decoded)
+            span.end = finisher.captured.count
+            span.mode = .html
         }
+        // Only the values an item keeps stay among the captured bytes; the rest were read.
+        if !read(c, span) { finisher.captured.truncate(to: c.start) }
+    }
+
+    /// Puts what a finished capture holds where it belongs. True when the draft
+    /// keeps `span` (its bytes must stay).
+    private mutating func read(_ c: borrowing Capture, _ span: TextSpan) -> Bool {
+        let bytes = span.bytes(in: finisher.captured.bytes)
         // Content bodies can be large: only short fields become trimmed strings.
         let plain: String
         switch c.target {
-        case .content, .description, .title: plain = TextBytes.hasText(text.bytes) ? "x" : ""
+        case .content, .description, .title: plain = TextBytes.hasText(bytes) ? "x" : ""
         case .published, .updated: plain = ""  // dates are read from the bytes
-        default: plain = TextBytes.trimmed(text.bytes)
+        default: plain = TextBytes.trimmed(bytes)
         }
         if c.owner == .person {
             if case .personName = c.target, person?.name == nil, !plain.isEmpty { person?.name = plain }
             if case .personEmail = c.target, person?.email == nil, !plain.isEmpty { person?.email = plain }
-            return
+            return false
         }
         if c.owner == .atomSource {
-            if sourceDraft?.name == nil { sourceDraft?.name = Self.plainText(text) }
-            return
+            if sourceDraft?.name == nil { sourceDraft?.name = Self.plainText(bytes, mode: span.mode) }
+            return false
         }
         let inItem = c.owner == .item
         switch c.target {
         case .title(let p):
             if inItem {
-                if draft?.title == nil || p < draft!.title!.1 { draft?.title = (text, p) }
+                if draft?.title == nil || p < draft!.title!.1 { draft?.title = (span, p); return true }
             } else if feedTitle == nil || p < feedTitle!.1 {
-                feedTitle = (text, p)
+                feedTitle = (CapturedText(bytes: Array(bytes), mode: span.mode, base: span.base), p)
             }
         case .link(let rel):
-            guard !plain.isEmpty else { return }
-            let url = URLText.resolve(plain, against: text.base)
+            guard !plain.isEmpty else { return false }
+            let url = URLText.resolve(plain, against: span.base)
             if let rel = rel?.lowercased(), rel != "alternate" {
                 if rel == "enclosure", inItem { draft?.enclosures.append(Enclosure(url: url)) }
-                return
+                return false
             }
             if inItem {
                 if draft?.linkPriority ?? 99 > 0 { draft?.link = url; draft?.linkPriority = 0 }
@@ -534,12 +538,12 @@ struct FeedBuilder {
             }
         case .description(let p):
             if inItem {
-                if draft?.summary == nil || p < draft!.summary!.1 { draft?.summary = (text, p) }
+                if draft?.summary == nil || p < draft!.summary!.1 { draft?.summary = (span, p); return true }
             } else if feedDescription == nil {
-                feedDescription = text
+                feedDescription = CapturedText(bytes: Array(bytes), mode: span.mode, base: span.base)
             }
         case .content:
-            if draft?.content == nil, !plain.isEmpty { draft?.content = text }
+            if draft?.content == nil, !plain.isEmpty { draft?.content = span; return true }
         case .guid(let permalink):
             if !plain.isEmpty, draft?.guid == nil { draft?.guid = plain; draft?.guidIsPermalink = permalink }
         case .atomID:
@@ -547,18 +551,18 @@ struct FeedBuilder {
                 if inItem { if draft?.atomID == nil { draft?.atomID = plain } } else if feedID == nil { feedID = plain }
             }
         case .published(let p):
-            if inItem, draft?.published == nil || p < draft!.published!.1, let d = DateParser.parse(bytes: text.bytes) {
+            if inItem, draft?.published == nil || p < draft!.published!.1, let d = DateParser.parse(bytes: bytes) {
                 draft?.published = (d, p)
             }
         case .updated(let p):
-            guard let d = DateParser.parse(bytes: text.bytes) else { return }
+            guard let d = DateParser.parse(bytes: bytes) else { return false }
             if inItem {
                 if draft?.updated == nil || p < draft!.updated!.1 { draft?.updated = (d, p) }
             } else if feedUpdated == nil || p < feedUpdated!.1 {
                 feedUpdated = (d, p)
             }
         case .author(let p):
-            guard let name = Self.authorName(plain) else { return }
+            guard let name = Self.authorName(plain) else { return false }
             if inItem { draft?.authors.append((name, p)) } else { addFeedAuthor(name) }
         case .category:
             if !plain.isEmpty { draft?.categories.append(Self.collapse(plain)) }
@@ -572,7 +576,7 @@ struct FeedBuilder {
         case .generator:
             if !plain.isEmpty { feed.generator = plain }
         case .imageURL:
-            if !plain.isEmpty, feed.image == nil { feed.image = URLText.resolve(plain, against: text.base) }
+            if !plain.isEmpty, feed.image == nil { feed.image = URLText.resolve(plain, against: span.base) }
         case .ttl:
             if let minutes = Int(plain), minutes > 0, minutes < 1_000_000 { feed.suggestedInterval = minutes * 60 }
         case .syPeriod: syPeriod = plain.lowercased()
@@ -581,10 +585,11 @@ struct FeedBuilder {
             let name = Self.collapse(plain)
             draft?.source = ItemSource(
                 name: name.isEmpty ? nil : name,
-                url: url.map { URLText.resolve($0, against: text.base) }, evidence: .element)
+                url: url.map { URLText.resolve($0, against: span.base) }, evidence: .element)
         case .personName, .personEmail:
             break
         }
+        return false
     }
 
     // MARK: results
@@ -593,8 +598,8 @@ struct FeedBuilder {
     func finishedFeed() -> FeedInfo {
         var f = feed
         f.format = format ?? .rss20
-        if let t = feedTitle { f.title = Self.plainText(t.0).nilIfEmpty }
-        if let d = feedDescription { f.description = Self.plainText(d).nilIfEmpty }
+        if let t = feedTitle { f.title = t.0.bytes.withUnsafeBufferPointer { Self.plainText($0, mode: t.0.mode) }.nilIfEmpty }
+        if let d = feedDescription { f.description = d.bytes.withUnsafeBufferPointer { Self.plainText($0, mode: d.mode) }.nilIfEmpty }
         f.updated = feedUpdated?.0
         if f.link == nil, let id = feedID, let scheme = URLText.scheme(of: id), scheme == "http" || scheme == "https" {
             f.link = id  // an Atom feed whose id is its address
@@ -612,27 +617,26 @@ struct FeedBuilder {
     // MARK: text helpers
 
     /// A captured value as one line of plain text (titles, names).
-    static func plainText(_ t: CapturedText) -> String {
+    static func plainText(_ bytes: UnsafeBufferPointer<UInt8>, mode: TextMode) -> String {
         // Most titles are HTML without a tag or reference: rendering would only
         // collapse their white space, which `collapse` does anyway.
-        if t.mode == .html, !t.bytes.contains(where: { $0 == 0x3C || $0 == 0x26 }) {
-            return collapse(t.string)
+        if mode == .html, !bytes.contains(where: { $0 == 0x3C || $0 == 0x26 }) {
+            return collapse(UTF8String.make(bytes))
         }
-        return collapse(paragraphs(t))
+        return collapse(paragraphs(bytes, mode: mode))
     }
 
     /// A captured value as plain text with its paragraph breaks ("\n\n") kept:
     /// HTML is rendered, plain text is trimmed.
-    static func paragraphs(_ t: CapturedText) -> String {
-        switch t.mode {
-        case .text: return t.trimmed
+    static func paragraphs(_ bytes: UnsafeBufferPointer<UInt8>, mode: TextMode) -> String {
+        switch mode {
+        case .text: return TextBytes.trimmed(bytes)
         case .html, .xhtml:
             // One line of printable ASCII without a tag or reference (most summaries):
             // rendering would only collapse its spaces.
-            if t.bytes.withUnsafeBufferPointer(TextBytes.isASCIIWithoutMarkup) { return collapse(t.string) }
-            var bytes = t.bytes
-            if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
-            return HTMLRenderer.render(bytes: &bytes, baseURL: nil, sanitize: false, text: true).text
+            if TextBytes.isASCIIWithoutMarkup(bytes) { return collapse(UTF8String.make(bytes)) }
+            var copy = PlainTextMarkup.hasMarkup(bytes) ? Array(bytes) : PlainTextMarkup.paragraphed(bytes)
+            return HTMLRenderer.render(bytes: &copy, baseURL: nil, sanitize: false, text: true).text
         }
     }
 

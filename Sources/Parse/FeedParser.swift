@@ -121,18 +121,20 @@ public final class FeedParser {
             // wrong (and where) is about the document as it came.
             let original = held
             held = []
+            var bytes = ByteSink(capacity: 1 << 16)
             let read: (feed: FeedInfo, drafts: [FeedBuilder.Draft], dropped: Int)
             if let cut = JSONItemsCut.cut(original, keep: options.maxItems),
-                var r = try? JSONFeedReader.read(Data(cut.document), baseURL: options.baseURL, maxItems: options.maxItems)
+                var r = try? JSONFeedReader.read(Data(cut.document), baseURL: options.baseURL, maxItems: options.maxItems, bytes: &bytes)
             {
                 r.dropped += cut.dropped
                 read = r
             } else {
-                read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems)
+                read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems, bytes: &bytes)
             }
             let (info, drafts, dropped) = read
             var buffers = HTMLRenderBuffers()
-            let finished = drafts.map { ItemAssembler.finish($0, feedID: options.feedID, buffers: &buffers) }
+            let captured = bytes.bytes
+            let finished = drafts.map { ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers) }
             let (items, boilerplate) = ItemAssembler.complete(
                 finished, tally: StoryText.ParagraphTally(finished), guids: GuidCensus(drafts), feed: info,
                 feedID: options.feedID)

@@ -29,9 +29,12 @@ enum ItemAssembler {
     /// The item gets the key and id it has if its guid (else its link) is unique in
     /// the document, which `complete` checks.
     ///
-    /// `buffers` are the renderer's, kept from item to item: the story's HTML and
-    /// text go from them into the item's block without a String of either.
-    static func finish(_ d: borrowing FeedBuilder.Draft, feedID: String, buffers: inout HTMLRenderBuffers) -> Item {
+    /// `bytes` are the captured bytes the draft's spans point into. `buffers` are
+    /// the renderer's, kept from item to item: the story's HTML and text go from
+    /// them into the item's block without a String of either.
+    static func finish(
+        _ d: borrowing FeedBuilder.Draft, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers
+    ) -> Item {
         // Every field made first and the item once: an item keeps its texts in one
         // block, which each change of a field would make again.
         let guid = d.itemGuid
@@ -41,8 +44,8 @@ enum ItemAssembler {
         {
             url = g
         }
-        let title = d.title.map { FeedBuilder.plainText($0.0) }?.nilIfEmpty
-        let summary = d.summary.map { FeedBuilder.paragraphs($0.0) }?.nilIfEmpty
+        let title = d.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
+        let summary = d.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
         let fields = Fields(guid: guid, url: url, title: title)
         var summaryText = summary  // the story's text when the content gives none
         guard let content = d.content else {
@@ -50,10 +53,13 @@ enum ItemAssembler {
         }
         switch content.mode {
         case .html, .xhtml:
-            var bytes = content.bytes
-            if !PlainTextMarkup.hasMarkup(bytes) { bytes = PlainTextMarkup.paragraphed(bytes) }
-            bytes.withUnsafeBufferPointer {
-                HTMLRenderer.render($0, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+            let markup = content.bytes(in: bytes)
+            if PlainTextMarkup.hasMarkup(markup) {
+                HTMLRenderer.render(markup, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+            } else {
+                PlainTextMarkup.paragraphed(markup).withUnsafeBufferPointer {
+                    HTMLRenderer.render($0, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+                }
             }
             return buffers.withOutput { html, text in
                 guard UTF8String.isValid(html), UTF8String.isValid(text) else {
@@ -76,7 +82,7 @@ enum ItemAssembler {
                 }
             }
         case .text:
-            var text = content.trimmed
+            var text = TextBytes.trimmed(content.bytes(in: bytes))
             let html = textAsHTML(text)
             if text.isEmpty { text = summary ?? "" }
             return text.withUTF8 { t in

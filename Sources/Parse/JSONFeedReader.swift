@@ -112,9 +112,11 @@ enum JSONFeedReader {
     /// The first `maxItems` items as raw drafts for `FeedParser` to finish, and how
     /// many more there were; `.notAFeed` saying why when `data` is not a JSON Feed
     /// (not JSON at all, nested too deep, no 1.x version).
-    static func read(_ data: Data, baseURL: URL?, maxItems: Int) throws(ParseError)
+    /// The drafts' texts go to `bytes` (emptied first), which their spans point into.
+    static func read(_ data: Data, baseURL: URL?, maxItems: Int, bytes: inout ByteSink) throws(ParseError)
         -> (feed: FeedInfo, drafts: [FeedBuilder.Draft], dropped: Int)
     {
+        bytes.removeAll()
         let doc: Document
         do {
             let decoder = JSONDecoder()
@@ -141,12 +143,17 @@ enum JSONFeedReader {
             d.guid = plain(e.id?.value)
             d.link = resolve(e.url ?? e.external_url)
             d.linkPriority = 0
-            if let t = plain(e.title) { d.title = (CapturedText(bytes: Array(t.utf8), mode: .text, base: baseURL), 0) }
-            if let s = plain(e.summary) { d.summary = (CapturedText(bytes: Array(s.utf8), mode: .text, base: baseURL), 0) }
+            func span(_ s: String, _ mode: TextMode) -> TextSpan {
+                let start = bytes.count
+                bytes.append(contentsOf: s.utf8)
+                return TextSpan(start: start, end: bytes.count, mode: mode, base: baseURL)
+            }
+            if let t = plain(e.title) { d.title = (span(t, .text), 0) }
+            if let s = plain(e.summary) { d.summary = (span(s, .text), 0) }
             if let html = plain(e.content_html) {
-                d.content = CapturedText(bytes: Array(html.utf8), mode: .html, base: baseURL)
+                d.content = span(html, .html)
             } else if let text = plain(e.content_text) {
-                d.content = CapturedText(bytes: Array(text.utf8), mode: .text, base: baseURL)
+                d.content = span(text, .text)
             }
             if let p = e.date_published.flatMap(DateParser.parse) { d.published = (p, 0) }
             if let u = e.date_modified.flatMap(DateParser.parse) { d.updated = (u, 0) }

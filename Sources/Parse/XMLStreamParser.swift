@@ -86,14 +86,14 @@ struct XMLAttributes {
     }
 
     /// Writes ` name="value"` for each attribute, values escaped, as markup.
-    func serialize(into out: inout [UInt8]) {
+    func serialize(into out: inout ByteSink) {
         guard let base else { return }
         for i in 0..<count {
             let p = base + 5 * i
             guard let name = p[0], let start = p[3], let end = p[4] else { continue }
             out.append(0x20)
             out.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(name)))
-            out.append(contentsOf: "=\"".utf8)
+            out.append(literal: "=\"")
             Self.decodeAmpersands(UnsafeBufferPointer(start: start, count: end - start)) { run in
                 for b in run {
                     switch b {
