@@ -29,6 +29,9 @@ public enum StoryText {
         public var joined: String?
         /// The outlet an attribution line names, if one did.
         public var sourceName: String?
+        /// When `joined` is nil: the paragraphs' ranges in the text as given (for
+        /// `ParagraphTally.add(utf8:paragraphs:)`, which would find them again).
+        public var paragraphs: [Range<Int>]
     }
 
     public static func clean(utf8 b: UnsafeBufferPointer<UInt8>) -> CleanedUTF8 {
@@ -44,7 +47,8 @@ public enum StoryText {
                 kept.remove(at: index)
             }
         }
-        return CleanedUTF8(joined: isWhole(b, kept) ? nil : joined(b, kept), sourceName: source)
+        let whole = isWhole(b, kept)
+        return CleanedUTF8(joined: whole ? nil : joined(b, kept), sourceName: source, paragraphs: whole ? kept : [])
     }
 
     /// Whether `ranges` joined by blank lines would be all of `b` (nothing was
@@ -83,9 +87,21 @@ public enum StoryText {
 
     static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
-        guard !Paragraphs.hasAtLeast(200, charactersIn: b, r) else { return false }
-        return startsLikeOneOf(junkFirstBytes, b, r)
-            && (junkPrefixes.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, Array("share".utf8))))
+        // The first byte rules out most paragraphs before any counting or comparing.
+        guard let candidates = junkPrefixesByFirstByte[firstByte(b, r)], !Paragraphs.hasAtLeast(200, charactersIn: b, r) else {
+            return false
+        }
+        return candidates.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, share))
+    }
+
+    private static let share = Array("share".utf8)
+
+    /// The paragraph's first byte, lowercased if an ASCII letter (256 if empty).
+    @inline(__always) private static func firstByte(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
+        guard !r.isEmpty else { return 256 }
+        var c = b[r.lowerBound]
+        if c >= 0x41, c <= 0x5A { c |= 0x20 }
+        return Int(c)
     }
 
     /// Which first bytes (lowercase) some prefix in a list starts with: most
@@ -96,7 +112,13 @@ public enum StoryText {
         return table
     }
 
-    private static let junkFirstBytes = firstBytes(junkPrefixes + [Array("share".utf8)])
+    /// The junk prefixes by their first byte (index 256, an empty paragraph: none).
+    /// ("share" alone is junk too; "share this" puts 's' in the table.)
+    private static let junkPrefixesByFirstByte: [[[UInt8]]?] = {
+        var table = [[[UInt8]]?](repeating: nil, count: 257)
+        for p in junkPrefixes { table[Int(p[0])] = (table[Int(p[0])] ?? []) + [p] }
+        return table
+    }()
     private static let attributionFirstBytes = firstBytes(attributionOpenings)
 
     @inline(__always) private static func startsLikeOneOf(_ table: [Bool], _ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
@@ -225,9 +247,15 @@ public enum StoryText {
 
         /// Counts one story given as UTF-8.
         public mutating func add(utf8 b: UnsafeBufferPointer<UInt8>) {
+            add(utf8: b, paragraphs: Paragraphs.ranges(b))
+        }
+
+        /// Counts one story given as UTF-8 whose paragraphs' ranges are known
+        /// (`Paragraphs.ranges(b)`, as `StoryText.clean(utf8:)` returns them).
+        public mutating func add(utf8 b: UnsafeBufferPointer<UInt8>, paragraphs: [Range<Int>]) {
             stories += 1
             mine.removeAll(keepingCapacity: true)
-            for r in Paragraphs.ranges(b) where isLongEnough(b, r) {
+            for r in paragraphs where isLongEnough(b, r) {
                 let h = FastHash.hash(b, r)
                 if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
             }

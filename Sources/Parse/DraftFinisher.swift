@@ -44,7 +44,8 @@ final class DraftFinisher: @unchecked Sendable {
 
     /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
     private var finished: [Item] = []
-    /// The renderer's output buffers, kept from item to item. Touched only on `queue`.
+    /// The renderer's output buffers, kept from item to item. Touched only on `queue`,
+    /// then by `takeItems` after it waited for `queue`.
     private var buffers = HTMLRenderBuffers()
     /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
     private var tally = StoryText.ParagraphTally()
@@ -71,21 +72,20 @@ final class DraftFinisher: @unchecked Sendable {
     /// Every item so far, finished and in document order, with their stories'
     /// paragraphs and their guids counted; the finisher starts over empty.
     func takeItems() -> (items: [Item], tally: StoryText.ParagraphTally, guids: GuidCensus) {
-        // The last, partial batch is finished here while the queue finishes the ones before.
-        var buffers = HTMLRenderBuffers()
-        let bytes = captured.bytes
-        let rest = batch.map { ItemAssembler.finish($0, bytes: bytes, feedID: feedID, buffers: &buffers) }
-        batch = []
-        batchBytes = 0
-        captured.removeAll()
+        // The last, partial batch is finished here once the queue is done with the
+        // ones before (they count into the same tally).
         if sentAny { queue.sync {} }
         sentAny = false
         var items = finished
         finished = []
         var tally = tally
         self.tally = StoryText.ParagraphTally()
-        for item in rest { tally.add(item) }
-        items.append(contentsOf: rest)
+        let bytes = captured.bytes
+        items.reserveCapacity(items.count + batch.count)
+        for d in batch { items.append(ItemAssembler.finish(d, bytes: bytes, feedID: feedID, buffers: &buffers, tally: &tally)) }
+        batch = []
+        batchBytes = 0
+        captured.removeAll()
         let guids = guids
         self.guids = GuidCensus()
         return (items, tally, guids)
@@ -115,8 +115,8 @@ final class DraftFinisher: @unchecked Sendable {
                 for i in list.indices {
                     // Appended as it is made: mapping to an array and appending that
                     // copied every item once more.
-                    let item = ItemAssembler.finish(list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers)
-                    self.tally.add(item)
+                    let item = ItemAssembler.finish(
+                        list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers, tally: &self.tally)
                     self.finished.append(item)
                 }
             }
@@ -144,18 +144,5 @@ extension FeedBuilder.Draft {
     /// Roughly how much raw markup the draft holds.
     var markupBytes: Int {
         (title?.0.count ?? 0) + (summary?.0.count ?? 0) + (content?.count ?? 0)
-    }
-}
-
-extension StoryText.ParagraphTally {
-    /// The items' cleaned stories counted.
-    init(_ items: [Item]) {
-        self.init()
-        for item in items { add(item) }
-    }
-
-    /// Counts the item's cleaned story, if it has one.
-    mutating func add(_ item: Item) {
-        item.withUTF8(.contentText) { add(utf8: $0) }
     }
 }

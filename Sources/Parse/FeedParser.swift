@@ -134,10 +134,12 @@ public final class FeedParser {
             let (info, drafts, dropped) = read
             var buffers = HTMLRenderBuffers()
             let captured = bytes.bytes
-            let finished = drafts.map { ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers) }
+            var tally = StoryText.ParagraphTally()
+            let finished = drafts.map {
+                ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally)
+            }
             let (items, boilerplate) = ItemAssembler.complete(
-                finished, tally: StoryText.ParagraphTally(finished), guids: GuidCensus(drafts), feed: info,
-                feedID: options.feedID)
+                finished, tally: tally, guids: GuidCensus(drafts), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):

@@ -32,8 +32,10 @@ enum ItemAssembler {
     /// `bytes` are the captured bytes the draft's spans point into. `buffers` are
     /// the renderer's, kept from item to item: the story's HTML and text go from
     /// them into the item's block without a String of either.
+    /// The item's cleaned story is counted in `tally` (for paragraphs recurring across items).
     static func finish(
-        _ d: borrowing FeedBuilder.Draft, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers
+        _ d: borrowing FeedBuilder.Draft, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers,
+        tally: inout StoryText.ParagraphTally
     ) -> Item {
         // Every field made first and the item once: an item keeps its texts in one
         // block, which each change of a field would make again.
@@ -49,7 +51,7 @@ enum ItemAssembler {
         let fields = Fields(guid: guid, url: url, title: title)
         var summaryText = summary  // the story's text when the content gives none
         guard let content = d.content else {
-            return summaryText.withUTF8 { assemble(d, fields, feedID: feedID, summary: summary, contentHTML: nil, contentText: $0) }
+            return summaryText.withUTF8 { assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: nil, contentText: $0) }
         }
         switch content.mode {
         case .html, .xhtml:
@@ -69,16 +71,16 @@ enum ItemAssembler {
                     if text.isEmpty { text = summary ?? "" }
                     return text.withUTF8 { t in
                         assemble(
-                            d, fields, feedID: feedID, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
+                            d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
                             contentText: t.isEmpty ? nil : t)
                     }
                 }
                 let contentHTML = html.isEmpty ? nil : Item.Text.utf8(html)
                 guard text.isEmpty else {
-                    return assemble(d, fields, feedID: feedID, summary: summary, contentHTML: contentHTML, contentText: text)
+                    return assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: contentHTML, contentText: text)
                 }
                 return summaryText.withUTF8 {
-                    assemble(d, fields, feedID: feedID, summary: summary, contentHTML: contentHTML, contentText: $0)
+                    assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: contentHTML, contentText: $0)
                 }
             }
         case .text:
@@ -87,7 +89,7 @@ enum ItemAssembler {
             if text.isEmpty { text = summary ?? "" }
             return text.withUTF8 { t in
                 assemble(
-                    d, fields, feedID: feedID, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
+                    d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
                     contentText: t.isEmpty ? nil : t)
             }
         }
@@ -103,8 +105,8 @@ enum ItemAssembler {
     /// The item, from the draft and its rendered fields. `contentText` is the
     /// story's text before cleaning (the summary's when the content has none).
     private static func assemble(
-        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, summary: String?, contentHTML: Item.Text?,
-        contentText: UnsafeBufferPointer<UInt8>?
+        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally, summary: String?,
+        contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
     ) -> Item {
         let published = d.published?.0 ?? d.updated?.0
         var source = d.source
@@ -115,10 +117,14 @@ enum ItemAssembler {
         var cleanedText: Item.Text?
         if let text = contentText, !text.isEmpty {
             let cleaned = StoryText.clean(utf8: text)
-            if let joined = cleaned.joined {
-                cleanedText = joined.isEmpty ? nil : .string(joined)
+            if var joined = cleaned.joined {
+                if !joined.isEmpty {
+                    cleanedText = .string(joined)
+                    joined.withUTF8 { tally.add(utf8: $0) }
+                }
             } else {
                 cleanedText = .utf8(text)
+                tally.add(utf8: text, paragraphs: cleaned.paragraphs)
             }
             if source == nil, let name = cleaned.sourceName { source = ItemSource(name: name, url: nil, evidence: .text) }
         }
@@ -133,7 +139,7 @@ enum ItemAssembler {
         return Item(
             id: ItemKey.itemID(feedID: feedID, key: key), key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
             published: published, updated: d.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
-            contentText: cleanedText, language: d.language, categories: firstOfEach(d.categories, by: { $0 }),
+            contentText: cleanedText, language: d.language, categories: firstOfEach(Array(d.categories), by: { $0 }),
             enclosures: firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url), source: source)
     }
 
