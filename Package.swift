@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "FeedspoolModel", dependencies: ["CSHA256"]),
         .target(name: "Config", dependencies: ["FeedspoolModel"]),
         .target(name: "Content", dependencies: ["CByteScan"]),
-        .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CLibXML2"]),
+        .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CByteScan", "CLibXML2"]),
         .target(name: "Fetch", dependencies: ["CCurl", "CCurlShim"]),
         .target(name: "Spool", dependencies: ["FeedspoolModel"]),
         .target(name: "Dedup", dependencies: ["FeedspoolModel", "Content"]),

@@ -134,3 +134,34 @@ int feedspool_utf8_is_valid(const uint8_t *p, size_t n) {
     }
     return 1;
 }
+
+size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyte) {
+    size_t i = 0;
+    while (i < n) {
+#if defined(__SSE2__)
+        if (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+            const __m128i c1f = _mm_set1_epi8(0x1F);
+            const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);  // v <= 0x1F
+            const __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x09)),
+                                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x0A)),
+                                                              _mm_cmpeq_epi8(v, _mm_set1_epi8(0x0D))));
+            const unsigned stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(v, _mm_andnot_si128(allowed, control)));
+            if (stop == 0) { i += 16; continue; }
+            i += (size_t)__builtin_ctz(stop);
+        } else
+#endif
+        {
+            const uint8_t c = p[i];
+            if (c >= 0x20 && c < 0x80) { i++; continue; }
+            if (c == 0x09 || c == 0x0A || c == 0x0D) { i++; continue; }
+        }
+        if (p[i] < 0x80) return i;  // a control character
+        const size_t length = sequence_length(p, i, n);
+        if (length == 0) return i;
+        if (length == 3 && p[i] == 0xEF && p[i + 1] == 0xBF && p[i + 2] >= 0xBE) return i;  // U+FFFE, U+FFFF
+        *multibyte = 1;
+        i += length;
+    }
+    return n;
+}

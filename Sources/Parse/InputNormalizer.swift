@@ -1,3 +1,4 @@
+import CByteScan
 import Content
 
 /// Turns a feed document's bytes, in whatever encoding and however broken,
@@ -132,18 +133,11 @@ struct InputNormalizer {
     /// bytes up to there are what `appendUTF8` would copy unchanged). `multibyte`:
     /// whether that stretch holds a multi-byte sequence.
     static func cleanUTF8Prefix(_ b: UnsafeRawBufferPointer, from start: Int) -> (end: Int, multibyte: Bool) {
-        let n = b.count
-        var i = start
-        var multibyte = false
-        while i < n {
-            i = ByteScan.nextNonPrintableASCII(b, from: i, to: n)
-            guard i < n else { break }
-            let length = UTF8String.sequenceLength(b, at: i)
-            guard length > 0, !isFFFEOrFFFF(b[...], at: i, length: length) else { return (i, multibyte) }
-            multibyte = true
-            i += length
-        }
-        return (n, multibyte)
+        guard let base = b.baseAddress, start < b.count else { return (start, false) }
+        // In C, sixteen bytes a step (CByteScan): eight a step in Swift was a fortieth of parsing.
+        var multibyte: Int32 = 0
+        let length = feedspool_xml_clean_utf8_prefix(base.assumingMemoryBound(to: UInt8.self) + start, b.count - start, &multibyte)
+        return (start + length, multibyte != 0)
     }
 
     /// Whether the well-formed sequence at `i` is U+FFFE or U+FFFF (EF BF BE, EF BF BF),

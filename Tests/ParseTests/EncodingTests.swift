@@ -121,3 +121,47 @@ import Testing
         }
     }
 }
+
+/// `feedspool_xml_clean_utf8_prefix` (C, sixteen bytes a step) against the rule
+/// it implements, written out byte by byte: printable ASCII, tab, LF and CR, and
+/// well-formed multi-byte sequences but U+FFFE and U+FFFF.
+@Suite struct CleanUTF8PrefixTests {
+    static func reference(_ b: [UInt8]) -> (end: Int, multibyte: Bool) {
+        var i = 0, multibyte = false
+        while i < b.count {
+            let c = b[i]
+            if (c >= 0x20 && c < 0x80) || c == 0x09 || c == 0x0A || c == 0x0D { i += 1; continue }
+            guard c >= 0x80 else { return (i, multibyte) }
+            // The lead byte says how long its sequence is; the standard library says whether it is well-formed.
+            let length = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0
+            guard length > 0, i + length <= b.count, String(validating: b[i..<(i + length)], as: UTF8.self) != nil,
+                !(length == 3 && c == 0xEF && b[i + 1] == 0xBF && b[i + 2] >= 0xBE)
+            else { return (i, multibyte) }
+            multibyte = true
+            i += length
+        }
+        return (b.count, multibyte)
+    }
+
+    @Test func agreesWithTheRuleByteByByte() {
+        let pieces: [[UInt8]] = [
+            Array("plain text, long enough for a whole block ".utf8), Array("é".utf8), Array("“".utf8), Array("😀".utf8),
+            [0x09], [0x0A], [0x0D], [0x00], [0x01], [0x1F], [0x7F], [0xEF, 0xBF, 0xBE], [0xEF, 0xBF, 0xBF], [0xEF, 0xBF, 0xBD],
+            [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0x80], [0xC3], [0xE2, 0x82], [0xFF],
+        ]
+        var rng = SystemRandomNumberGenerator()
+        var stopped = 0, whole = 0
+        for _ in 0..<4000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...10, using: &rng) {
+                bytes += Int.random(in: 0..<10, using: &rng) < 7 ? pieces[Int.random(in: 0..<4, using: &rng)] : pieces.randomElement(using: &rng)!
+            }
+            let start = bytes.isEmpty ? 0 : Int.random(in: 0...bytes.count, using: &rng)
+            let got = bytes.withUnsafeBytes { InputNormalizer.cleanUTF8Prefix($0, from: start) }
+            let expected = Self.reference(Array(bytes[start...]))
+            #expect(got.end == start + expected.end && got.multibyte == expected.multibyte, "\(bytes) from \(start)")
+            if expected.end == bytes.count - start { whole += 1 } else { stopped += 1 }
+        }
+        #expect(stopped > 500 && whole > 500)
+    }
+}

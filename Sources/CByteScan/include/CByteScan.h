@@ -25,4 +25,11 @@ int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n);
 /// ASCII is skipped sixteen bytes at a time.
 int feedspool_utf8_is_valid(const uint8_t *p, size_t n);
 
+/// How many of the `n` bytes at `p` are complete, well-formed UTF-8 that XML
+/// allows as they are: printable ASCII, tab, LF, CR and multi-byte sequences
+/// other than U+FFFE and U+FFFF. Stops at the first control character or at a
+/// byte that starts an invalid or unfinished sequence. `*multibyte` is set to 1
+/// when that stretch holds a multi-byte sequence (else left as it was).
+size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyte);
+
 #endif
