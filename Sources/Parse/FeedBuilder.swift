@@ -20,6 +20,40 @@ struct CapturedText {
     var base: URL?
 }
 
+/// A list that keeps its first element inline: most items name one author and
+/// one category, and an array for each was an allocation per item on the
+/// parsing thread.
+struct ShortList<Element>: Sequence {
+    private var first: Element?
+    private var rest: [Element] = []
+
+    init() {}
+
+    init(_ elements: [Element]) {
+        for e in elements { append(e) }
+    }
+
+    var count: Int { first == nil ? 0 : 1 + rest.count }
+    var isEmpty: Bool { first == nil }
+
+    mutating func append(_ element: Element) {
+        if first == nil { first = element } else { rest.append(element) }
+    }
+
+    struct Iterator: IteratorProtocol {
+        fileprivate let list: ShortList
+        fileprivate var index = -1
+
+        mutating func next() -> Element? {
+            defer { index += 1 }
+            if index == -1 { return list.first }
+            return index < list.rest.count ? list.rest[index] : nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(list: self) }
+}
+
 /// An item's captured value: where its bytes are among the captured bytes of
 /// the item's batch (`DraftFinisher.captured`), and how to read them. Every
 /// value of a batch of drafts shares one buffer: a buffer per value was three
@@ -84,8 +118,8 @@ struct FeedBuilder {
         var content: TextSpan?
         var published: (Date, Int)?
         var updated: (Date, Int)?
-        var authors: [(String, Int)] = []
-        var categories: [String] = []
+        var authors = ShortList<(String, Int)>()
+        var categories = ShortList<String>()
         var enclosures: [Enclosure] = []
         var mediaEnclosures: [Enclosure] = []
         var language: String?

@@ -157,8 +157,8 @@ enum JSONFeedReader {
             }
             if let p = e.date_published.flatMap(DateParser.parse) { d.published = (p, 0) }
             if let u = e.date_modified.flatMap(DateParser.parse) { d.updated = (u, 0) }
-            d.authors = (e.authors ?? e.author.map { [$0] } ?? []).compactMap { plain($0.name) }.map { ($0, 0) }
-            d.categories = (e.tags ?? []).compactMap(plain)
+            d.authors = ShortList((e.authors ?? e.author.map { [$0] } ?? []).compactMap { plain($0.name) }.map { ($0, 0) })
+            d.categories = ShortList((e.tags ?? []).compactMap(plain))
             d.language = plain(e.language)
             d.enclosures = (e.attachments ?? []).compactMap { a in
                 resolve(a.url).map { Enclosure(url: $0, type: plain(a.mime_type), length: a.size_in_bytes?.value) }
