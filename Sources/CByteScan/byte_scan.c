@@ -165,3 +165,39 @@ size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyt
     }
     return n;
 }
+
+size_t feedspool_scalar_count(const uint8_t *p, size_t n) {
+    size_t continuations = 0, j = 0;
+#if defined(__SSE2__)
+    const __m128i below_c0 = _mm_set1_epi8((char)0xC0);  // as signed: -64; continuation bytes are -128..-65
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        continuations += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, below_c0)));
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) continuations += (p[j] & 0xC0) == 0x80;
+    return n - continuations;
+}
+
+size_t feedspool_brace_count(const uint8_t *p, size_t n, size_t limit) {
+    size_t count = 0, j = 0;
+#if defined(__SSE2__)
+    const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        const unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, open), _mm_cmpeq_epi8(v, close)));
+        if (m != 0) {
+            count += (size_t)__builtin_popcount(m);
+            if (count >= limit) return limit;
+        }
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) {
+        if (p[j] == '{' || p[j] == '}') {
+            if (++count >= limit) return limit;
+        }
+    }
+    return count;
+}

@@ -1,3 +1,5 @@
+import CByteScan
+
 /// The paragraphs of a text as the renderer writes it: separated by a blank
 /// line ("\n\n"), each trimmed of white space, empty ones skipped. Works on the
 /// UTF-8 bytes (no Foundation, no per-paragraph String) because every story of
@@ -34,23 +36,9 @@ public enum Paragraphs {
 
     /// Number of Unicode scalars in the bytes (what "characters" means for the length rules).
     @inline(__always) public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
-        // Every byte but a continuation byte (10xxxxxx) starts a scalar; eight bytes a step.
-        var count = 0
-        var i = r.lowerBound
-        if let base = b.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while i + 8 <= r.upperBound {
-                let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let continuations = x & ~(x << 1) & 0x8080_8080_8080_8080
-                count += 8 - continuations.nonzeroBitCount
-                i += 8
-            }
-        }
-        while i < r.upperBound {
-            if b[i] & 0xC0 != 0x80 { count += 1 }
-            i += 1
-        }
-        return count
+        // Sixteen bytes a step in C (CByteScan): the paragraph tally counts most paragraphs.
+        guard let base = b.baseAddress, !r.isEmpty else { return 0 }
+        return feedspool_scalar_count(base + r.lowerBound, r.count)
     }
 
     /// Whether the bytes in `r` hold at least `n` characters (Unicode scalars),

@@ -1,3 +1,4 @@
+import CByteScan
 import Foundation
 
 /// Cleans a story's plain text for readers and for copy detection: paragraphs
@@ -128,23 +129,11 @@ public enum StoryText {
         return table[Int(c)]
     }
 
-    /// Whether the bytes in `r` hold at least two of `{` and `}` (eight bytes a step:
-    /// prose rarely has any).
+    /// Whether the bytes in `r` hold at least two of `{` and `}` (sixteen bytes a
+    /// step, in C: prose rarely has any).
     private static func hasTwoBraces(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         guard let base = b.baseAddress, r.count >= 2 else { return false }
-        var braces = 0
-        var i = r.lowerBound
-        let raw = UnsafeRawPointer(base)
-        while i + 8 <= r.upperBound {
-            let x = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            if ByteScan.has(x, 0x7B) || ByteScan.has(x, 0x7D) {
-                for k in i..<i + 8 where b[k] == 0x7B || b[k] == 0x7D { braces += 1 }
-                if braces >= 2 { return true }
-            }
-            i += 8
-        }
-        for k in i..<r.upperBound where b[k] == 0x7B || b[k] == 0x7D { braces += 1 }
-        return braces >= 2
+        return feedspool_brace_count(base + r.lowerBound, r.count, 2) >= 2
     }
 
     /// A paragraph with braces that is a style sheet or a script, not prose.

@@ -498,3 +498,42 @@ import Testing
         #expect(yes > 1000 && no > 1000)
     }
 }
+
+/// The C counts (sixteen bytes a step) against their rules written out byte by byte.
+@Suite struct ByteCountTests {
+    static func randomBytes(_ rng: inout some RandomNumberGenerator) -> [UInt8] {
+        let pieces: [[UInt8]] = [
+            Array("plain words, and more of them ".utf8), Array("é“中😀".utf8), Array("{".utf8), Array("}".utf8),
+            Array(".x { a: 1 }".utf8), [0x80], [0xBF], [0xC0], [0xFF], [0x7F],
+        ]
+        var bytes: [UInt8] = []
+        for _ in 0..<Int.random(in: 0...12, using: &rng) { bytes += pieces.randomElement(using: &rng)! }
+        return bytes
+    }
+
+    @Test func scalarCountAgreesWithTheRule() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let bytes = Self.randomBytes(&rng)
+            let expected = bytes.filter { $0 & 0xC0 != 0x80 }.count
+            let got = bytes.withUnsafeBufferPointer { Paragraphs.scalarCount($0, 0..<$0.count) }
+            #expect(got == expected, "\(bytes)")
+            if let s = String(validating: bytes, as: UTF8.self) { #expect(got == s.unicodeScalars.count) }
+        }
+    }
+
+    @Test func braceCountAgreesWithTheRule() {
+        var rng = SystemRandomNumberGenerator()
+        var withTwo = 0
+        for _ in 0..<3000 {
+            let bytes = Self.randomBytes(&rng)
+            let braces = bytes.filter { $0 == 0x7B || $0 == 0x7D }.count
+            for limit in [1, 2, 5] {
+                let got = bytes.withUnsafeBufferPointer { feedspool_brace_count($0.baseAddress, $0.count, limit) }
+                #expect(got == min(braces, limit), "\(bytes) limit \(limit)")
+            }
+            if braces >= 2 { withTwo += 1 }
+        }
+        #expect(withTwo > 300)
+    }
+}

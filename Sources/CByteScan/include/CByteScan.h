@@ -32,4 +32,11 @@ int feedspool_utf8_is_valid(const uint8_t *p, size_t n);
 /// when that stretch holds a multi-byte sequence (else left as it was).
 size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyte);
 
+/// How many Unicode scalars the `n` bytes of UTF-8 at `p` hold: every byte but
+/// a continuation byte (10xxxxxx) starts one.
+size_t feedspool_scalar_count(const uint8_t *p, size_t n);
+
+/// How many of the `n` bytes at `p` are `{` or `}`, but at most `limit` (it stops there).
+size_t feedspool_brace_count(const uint8_t *p, size_t n, size_t limit);
+
 #endif
