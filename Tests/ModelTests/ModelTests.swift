@@ -82,6 +82,9 @@ import Testing
         #expect(a != ItemKey.itemID(feedID: "bunatimes", key: "guid:42"))
         // The separator keeps "ab"+"c" and "a"+"bc" apart.
         #expect(ItemKey.itemID(feedID: "ab", key: "c") != ItemKey.itemID(feedID: "a", key: "bc"))
+        // SPEC: the first 16 bytes of SHA-256 over feed id, a zero byte and the key, in hex
+        // (Python: hashlib.sha256(b"racurs\x00guid:42").hexdigest()[:32]).
+        #expect(a == "10cc5ffcfde552e0488eeae31ed8dd0b")
     }
 }
 
