@@ -46,16 +46,9 @@ public enum HTMLRenderer {
         _ input: UnsafeBufferPointer<UInt8>, baseURL: URL?, sanitize: Bool = true, text: Bool = true,
         trimmingHTML: Bool = false, into buffers: inout HTMLRenderBuffers
     ) {
-        buffers.html.removeAll()
-        buffers.text.removeAll()
-        if sanitize { buffers.html.reserve(input.count + input.count / 8) }
-        if text { buffers.text.reserve(input.count) }
-        var r = Renderer(input: input, baseURL: baseURL, wantHTML: sanitize, wantText: text)
-        swap(&r.html, &buffers.html)
-        swap(&r.text, &buffers.text)
+        var r = Renderer(input: input, baseURL: baseURL, wantHTML: sanitize, wantText: text, buffers: buffers)
         r.run()
-        swap(&r.html, &buffers.html)
-        swap(&r.text, &buffers.text)
+        buffers = r.finish()
         var start = 0, end = buffers.html.count
         if trimmingHTML {
             while start < end, TextBytes.isSpace(buffers.html[start]) { start += 1 }
@@ -69,11 +62,33 @@ public enum HTMLRenderer {
 /// for the next render (a story's two outputs were two new buffers, then two
 /// Strings, then copies in its item).
 public struct HTMLRenderBuffers: ~Copyable {
-    var html = ByteSink(capacity: 4096)
-    var text = ByteSink(capacity: 4096)
+    var html: ByteSink
+    var text: ByteSink
     var htmlRange = 0..<0
+    /// The renderer's working state, kept for its room: allowed elements open, the
+    /// attributes of a tag, an attribute value (each was an allocation per story).
+    var open: [UInt64]
+    var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)]
+    var scratch: [UInt8]
 
-    public init() {}
+    public init() {
+        self.init(
+            html: ByteSink(capacity: 4096), text: ByteSink(capacity: 4096), open: [], attrs: [], scratch: [])
+        open.reserveCapacity(16)
+        attrs.reserveCapacity(8)
+        scratch.reserveCapacity(128)
+    }
+
+    init(
+        html: consuming ByteSink, text: consuming ByteSink, open: [UInt64],
+        attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)], scratch: [UInt8]
+    ) {
+        self.html = html
+        self.text = text
+        self.open = open
+        self.attrs = attrs
+        self.scratch = scratch
+    }
 
     /// The last render's sanitized HTML (trimmed when it asked) and plain text.
     /// Well-formed UTF-8 when the input was (each character is copied whole or
@@ -152,18 +167,29 @@ private struct Renderer: ~Copyable {
     var dropKey: UInt64 = 0
     var dropDepth = 0
 
-    init(input: UnsafeBufferPointer<UInt8>, baseURL: URL?, wantHTML: Bool, wantText: Bool) {
+    /// A renderer working in `buffers` (emptied), which `finish` gives back: every
+    /// buffer it writes or keeps state in is kept from one render to the next.
+    init(input: UnsafeBufferPointer<UInt8>, baseURL: URL?, wantHTML: Bool, wantText: Bool, buffers: consuming HTMLRenderBuffers) {
         self.input = input
         self.baseURL = baseURL
         self.wantHTML = wantHTML
         self.wantText = wantText
-        // Empty: `render` gives it the caller's buffers.
-        html = ByteSink(capacity: 0)
-        text = ByteSink(capacity: 0)
-        // Room for what a story usually needs: grown from empty, these reallocated for every story.
-        open.reserveCapacity(16)
-        attrs.reserveCapacity(8)
-        scratch.reserveCapacity(128)
+        let b = buffers
+        html = b.html
+        text = b.text
+        open = b.open
+        attrs = b.attrs
+        scratch = b.scratch
+        html.removeAll()
+        text.removeAll()
+        open.removeAll(keepingCapacity: true)
+        if wantHTML { html.reserve(input.count + input.count / 8) }
+        if wantText { text.reserve(input.count) }
+    }
+
+    /// The buffers back, holding this render's output.
+    consuming func finish() -> HTMLRenderBuffers {
+        HTMLRenderBuffers(html: html, text: text, open: open, attrs: attrs, scratch: scratch)
     }
 
     mutating func run() {

@@ -663,14 +663,26 @@ struct FeedBuilder {
     /// A captured value as plain text with its paragraph breaks ("\n\n") kept:
     /// HTML is rendered, plain text is trimmed.
     static func paragraphs(_ bytes: UnsafeBufferPointer<UInt8>, mode: TextMode) -> String {
+        var buffers = HTMLRenderBuffers()
+        return paragraphs(bytes, mode: mode, buffers: &buffers)
+    }
+
+    /// `paragraphs`, rendering in the caller's `buffers` (kept from item to item).
+    static func paragraphs(_ bytes: UnsafeBufferPointer<UInt8>, mode: TextMode, buffers: inout HTMLRenderBuffers) -> String {
         switch mode {
         case .text: return TextBytes.trimmed(bytes)
         case .html, .xhtml:
             // One line of printable ASCII without a tag or reference (most summaries):
             // rendering would only collapse its spaces.
             if TextBytes.isASCIIWithoutMarkup(bytes) { return collapse(UTF8String.make(bytes)) }
-            var copy = PlainTextMarkup.hasMarkup(bytes) ? Array(bytes) : PlainTextMarkup.paragraphed(bytes)
-            return HTMLRenderer.render(bytes: &copy, baseURL: nil, sanitize: false, text: true).text
+            if PlainTextMarkup.hasMarkup(bytes) {
+                HTMLRenderer.render(bytes, baseURL: nil, sanitize: false, text: true, into: &buffers)
+            } else {
+                PlainTextMarkup.paragraphed(bytes).withUnsafeBufferPointer {
+                    HTMLRenderer.render($0, baseURL: nil, sanitize: false, text: true, into: &buffers)
+                }
+            }
+            return buffers.withOutput { UTF8String.make($1) }
         }
     }
 

@@ -47,7 +47,7 @@ enum ItemAssembler {
             url = g
         }
         let title = d.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
-        let summary = d.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
+        let summary = d.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode, buffers: &buffers) }?.nilIfEmpty
         let fields = Fields(guid: guid, url: url, title: title)
         var summaryText = summary  // the story's text when the content gives none
         guard let content = d.content else {
