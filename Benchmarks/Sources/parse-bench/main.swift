@@ -7,7 +7,9 @@ import Parse
 //   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R]
 //
 // Generates (once, into Benchmarks/data/) a ~50 MB RSS 2.0 file of 50,000
-// items with HTML content and an Atom 1.0 file of the same stories, then for
+// items with HTML content in CDATA, the same file with the HTML escaped instead
+// (libxml2 passes CDATA on almost untouched, so the ceiling differs most between
+// these two), and an Atom 1.0 file of the same stories, then for
 // each file runs, in a child process of its own so that peak RSS is per pass:
 //   ceiling   libxml2's SAX2 push parser with the same options, counting elements
 //   feedspool FeedParser: encoding check, repair, SAX2, items with sanitized
@@ -143,28 +145,32 @@ func escape(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
 }
 
-func generate(items: Int, dir: URL) throws -> (URL, URL) {
+/// The files, made once: RSS with the stories in CDATA (as WordPress writes them),
+/// the same RSS with them escaped (as many other feeds carry them), and Atom.
+func generate(items: Int, dir: URL) throws -> [URL] {
     let rssURL = dir.appendingPathComponent("large-\(items).rss")
+    let escapedURL = dir.appendingPathComponent("large-\(items)-escaped.rss")
     let atomURL = dir.appendingPathComponent("large-\(items).atom")
-    if FileManager.default.fileExists(atPath: rssURL.path) && FileManager.default.fileExists(atPath: atomURL.path) {
-        return (rssURL, atomURL)
-    }
+    let urls = [rssURL, escapedURL, atomURL]
+    if urls.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) { return urls }
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var rss = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
     rss += #"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Bench</title><link>https://bench.example/</link><description>generated</description>"# + "\n"
+    var escaped = rss
     var atom = #"<?xml version="1.0" encoding="utf-8"?>"# + "\n"
     atom += #"<feed xmlns="http://www.w3.org/2005/Atom"><title>Bench</title><link href="https://bench.example/"/><id>urn:bench</id><updated>2023-08-09T10:00:00Z</updated>"# + "\n"
     var r = Rng(s: 42)
     for i in 0..<items {
         let s = story(&r, i)
         let day = 1 + i % 28
-        rss += """
+        let head = """
             <item><title>\(escape(s.title))</title><link>https://bench.example/story/\(i)</link><guid isPermaLink="false">bench-\(i)</guid>
             <pubDate>Wed, \(day) Aug 2023 10:\(i % 60 < 10 ? "0" : "")\(i % 60):00 +0000</pubDate><dc:creator>Reporter \(i % 50)</dc:creator><category>Topic \(i % 20)</category>
             <description>\(escape(s.summary))</description>
-            <content:encoded><![CDATA[\(s.html)]]></content:encoded></item>
 
             """
+        rss += head + "<content:encoded><![CDATA[\(s.html)]]></content:encoded></item>\n"
+        escaped += head + "<content:encoded>\(escape(s.html))</content:encoded></item>\n"
         atom += """
             <entry><title>\(escape(s.title))</title><link href="https://bench.example/story/\(i)"/><id>urn:bench:\(i)</id>
             <updated>2023-08-\(day < 10 ? "0" : "")\(day)T10:00:00Z</updated><author><name>Reporter \(i % 50)</name></author><category term="Topic \(i % 20)"/>
@@ -174,10 +180,12 @@ func generate(items: Int, dir: URL) throws -> (URL, URL) {
             """
     }
     rss += "</channel></rss>\n"
+    escaped += "</channel></rss>\n"
     atom += "</feed>\n"
     try Data(rss.utf8).write(to: rssURL)
+    try Data(escaped.utf8).write(to: escapedURL)
     try Data(atom.utf8).write(to: atomURL)
-    return (rssURL, atomURL)
+    return urls
 }
 
 // MARK: parent
@@ -185,7 +193,7 @@ func generate(items: Int, dir: URL) throws -> (URL, URL) {
 let items = option("--items", 50_000)
 let runs = option("--runs", 3)
 let dataDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data").standardizedFileURL
-let (rssURL, atomURL) = try generate(items: items, dir: dataDir)
+let files = try generate(items: items, dir: dataDir)
 
 func child(_ mode: String, _ file: URL) -> (
     seconds: Double, cpu: Double, count: Int, firstPeak: Double, peak: Double, callingThreadCPU: Double
@@ -207,7 +215,7 @@ print("  CPU s: CPU time of the best run, all threads, then the calling (parsing
 print("         finishes items on a second thread, which has the rest")
 print("  peak RSS: after the first run, and after all \(runs) (freed memory that malloc keeps for reuse)")
 print("file                     MB  pass        seconds    CPU s (parsing)     MB/s    items/s   peak RSS 1st / all   vs ceiling")
-for file in [rssURL, atomURL] {
+for file in files {
     let size = Double((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 1_000_000
     let ceiling = child("ceiling", file)
     let ours = child("feedspool", file)
