@@ -30,3 +30,49 @@ public enum FastHash {
         return m.high ^ m.low
     }
 }
+
+/// A set of 64-bit hashes that are already well mixed (`FastHash`), in an
+/// open-addressed table of words: no second hash per insert (a `Set<UInt64>`
+/// runs SipHash on each) and one probe sequence in one array.
+public struct HashSet64: Sendable {
+    private var slots: [UInt64]
+    private var used = 0
+    /// Whether the hash 0 (which marks an empty slot) was inserted.
+    private var hasZero = false
+
+    public init() { slots = [UInt64](repeating: 0, count: 64) }
+
+    /// Adds `hash`; true when it was not there yet.
+    public mutating func insert(_ hash: UInt64) -> Bool {
+        if hash == 0 {
+            defer { hasZero = true }
+            return !hasZero
+        }
+        if (used + 1) * 2 > slots.count { grow() }
+        let inserted = slots.withUnsafeMutableBufferPointer { t in
+            let mask = t.count - 1
+            var slot = Int(truncatingIfNeeded: hash >> 7) & mask
+            while t[slot] != 0 {
+                if t[slot] == hash { return false }
+                slot = (slot + 1) & mask
+            }
+            t[slot] = hash
+            return true
+        }
+        if inserted { used += 1 }
+        return inserted
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        slots.withUnsafeMutableBufferPointer { t in
+            let mask = t.count - 1
+            for h in old where h != 0 {
+                var slot = Int(truncatingIfNeeded: h >> 7) & mask
+                while t[slot] != 0 { slot = (slot + 1) & mask }
+                t[slot] = h
+            }
+        }
+    }
+}

@@ -244,7 +244,7 @@ enum ItemAssembler {
 /// guids themselves cost some 150 ns an item). Two guids of one hash only send
 /// `complete` to the exact count.
 struct GuidCensus {
-    private var seen = Set<UInt64>()
+    private var seen = HashSet64()
     private(set) var maybeRepeated = false
     private(set) var someMissing = false
 
@@ -257,7 +257,7 @@ struct GuidCensus {
     mutating func count(_ draft: borrowing FeedBuilder.Draft) {
         guard var g = draft.itemGuid else { someMissing = true; return }
         let h = g.withUTF8 { FastHash.hash($0) }
-        if !maybeRepeated && !seen.insert(h).inserted { maybeRepeated = true }
+        if !maybeRepeated && !seen.insert(h) { maybeRepeated = true }
     }
 }
 
