@@ -105,29 +105,19 @@ public enum StoryText {
         return Int(c)
     }
 
-    /// Which first bytes (lowercase) some prefix in a list starts with: most
-    /// paragraphs are ruled out by one table lookup instead of a pass over the list.
-    private static func firstBytes(_ prefixes: [[UInt8]]) -> [Bool] {
-        var table = [Bool](repeating: false, count: 256)
-        for p in prefixes { if let f = p.first { table[Int(f)] = true } }
-        return table
-    }
-
     /// The junk prefixes by their first byte (index 256, an empty paragraph: none).
     /// ("share" alone is junk too; "share this" puts 's' in the table.)
-    private static let junkPrefixesByFirstByte: [[[UInt8]]?] = {
-        var table = [[[UInt8]]?](repeating: nil, count: 257)
-        for p in junkPrefixes { table[Int(p[0])] = (table[Int(p[0])] ?? []) + [p] }
-        return table
-    }()
-    private static let attributionFirstBytes = firstBytes(attributionOpenings)
+    private static let junkPrefixesByFirstByte = byFirstByte(junkPrefixes)
 
-    @inline(__always) private static func startsLikeOneOf(_ table: [Bool], _ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        guard !r.isEmpty else { return false }
-        var c = b[r.lowerBound]
-        if c >= 0x41, c <= 0x5A { c |= 0x20 }
-        return table[Int(c)]
+    /// Lowercase prefixes by their first byte (index 256, an empty paragraph: none):
+    /// a paragraph is compared only with those that can match it.
+    private static func byFirstByte(_ prefixes: [[UInt8]]) -> [[[UInt8]]?] {
+        var table = [[[UInt8]]?](repeating: nil, count: 257)
+        for p in prefixes { table[Int(p[0])] = (table[Int(p[0])] ?? []) + [p] }
+        return table
     }
+
+    private static let attributionOpeningsByFirstByte = byFirstByte(attributionOpenings)
 
     /// Whether the bytes in `r` hold at least two of `{` and `}` (sixteen bytes a
     /// step, in C: prose rarely has any).
@@ -188,8 +178,8 @@ public enum StoryText {
     }
 
     static func attribution(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> String? {
-        guard r.count <= 160 * 4, startsLikeOneOf(attributionFirstBytes, b, r),
-            attributionOpenings.contains(where: { hasPrefix(b, r, $0) })
+        guard r.count <= 160 * 4, let candidates = attributionOpeningsByFirstByte[firstByte(b, r)],
+            candidates.contains(where: { hasPrefix(b, r, $0) })
         else { return nil }
         return attribution(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
     }
