@@ -11,7 +11,7 @@ import Foundation
 /// thread hop at all. A large document is finished a batch at a time on one
 /// serial queue, so items keep document order. At most `maxBatchesInFlight`
 /// batches wait there: when they do, the parsing thread waits for one to be
-/// done, so drafts (each holding its raw markup) never pile up in memory.
+/// done, so batches (each holding its drafts' raw markup) never pile up in memory.
 ///
 /// One parse owns it and calls `add` and `takeItems` from one thread at a time.
 final class DraftFinisher: @unchecked Sendable {
