@@ -98,6 +98,7 @@ int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n) {
 
 /// The length (2-4) of the well-formed sequence at p[i], or 0. The second
 /// byte's range rules out overlong forms, surrogates and scalars past U+10FFFF.
+/// (The same rule as `UTF8String.sequenceLength` in Content, for the loops here.)
 static inline size_t sequence_length(const uint8_t *p, size_t i, size_t n) {
     const uint8_t c = p[i];
     size_t need;

@@ -311,20 +311,22 @@ public enum StoryText {
 /// paragraph counted in a large document's table; one word costs one. Two hashes
 /// that share their top 56 bits count as one: callers compare what is counted
 /// twice by its text in the end.
-struct HashCounts {
+public struct HashCounts: Sendable {
     private var slots: [UInt64]
     private var used = 0
 
     /// The part of a hash the table keeps: compare `keys(countedAtLeast:)` with `key(hash)`.
-    @inline(__always) static func key(_ hash: UInt64) -> UInt64 { hash & ~0xFF }
+    @inline(__always) public static func key(_ hash: UInt64) -> UInt64 { hash & ~0xFF }
 
-    init(expected: Int) {
+    public init(expected: Int) {
         var size = 16
         while size < expected * 2 { size <<= 1 }
         slots = [UInt64](repeating: 0, count: size)
     }
 
-    mutating func increment(_ hash: UInt64) {
+    /// Counts `hash` once more; true when its key was not counted before.
+    @discardableResult
+    public mutating func increment(_ hash: UInt64) -> Bool {
         if (used + 1) * 2 > slots.count { grow() }
         let key = Self.key(hash)
         let inserted = slots.withUnsafeMutableBufferPointer { t in
@@ -341,10 +343,11 @@ struct HashCounts {
             return true
         }
         if inserted { used += 1 }
+        return inserted
     }
 
     /// The keys (see `key(_:)`) counted at least `n` times (`n` at most 255).
-    func keys(countedAtLeast n: Int) -> Set<UInt64> {
+    public func keys(countedAtLeast n: Int) -> Set<UInt64> {
         var out = Set<UInt64>()
         for s in slots where s != 0 && Int(s & 0xFF) >= n { out.insert(Self.key(s)) }
         return out

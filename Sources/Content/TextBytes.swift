@@ -40,11 +40,6 @@ public enum TextBytes {
     }
 
     /// Whether the bytes hold anything but ASCII white space.
-    public static func hasText(_ bytes: [UInt8]) -> Bool {
-        bytes.contains { !isSpace($0) }
-    }
-
-    /// Whether the bytes hold anything but ASCII white space.
     public static func hasText(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.contains { !isSpace($0) }
     }
@@ -54,11 +49,6 @@ public enum TextBytes {
 /// blank lines between paragraphs and no tags at all). Rendered as HTML, those
 /// paragraphs would run together; readers expect them kept.
 public enum PlainTextMarkup {
-    /// Whether the bytes contain something that looks like a tag (`<p`, `</`, `<!`).
-    public static func hasMarkup(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBufferPointer { hasMarkup($0) }
-    }
-
     /// Whether the bytes contain something that looks like a tag (`<p`, `</`, `<!`).
     public static func hasMarkup(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var i = bytes.startIndex
@@ -74,11 +64,6 @@ public enum PlainTextMarkup {
 
     /// Markup-free text with a `<p>` wherever a blank line separated two
     /// paragraphs, so the HTML renderer keeps the breaks. Entities stay as they are.
-    public static func paragraphed(_ bytes: [UInt8]) -> [UInt8] {
-        bytes.withUnsafeBufferPointer { paragraphed($0) }
-    }
-
-    /// Markup-free text with a `<p>` wherever a blank line separated two paragraphs.
     public static func paragraphed(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 64)

@@ -8,13 +8,12 @@ import Foundation
 /// A date without a zone is taken as UTC. Anything it cannot read is `nil`,
 /// never an error: a bad date must not cost an item.
 public enum DateParser {
-    public static func parse(_ raw: String) -> Date? { parse(bytes: Array(raw.utf8)) }
-
-    /// Reads a date from UTF-8 bytes (surrounding white space allowed).
-    public static func parse(bytes raw: [UInt8]) -> Date? {
-        raw.withUnsafeBufferPointer { parse(bytes: $0) }
+    public static func parse(_ raw: String) -> Date? {
+        var raw = raw
+        return raw.withUTF8 { parse(bytes: $0) }
     }
 
+    /// Reads a date from UTF-8 bytes (surrounding white space allowed).
     public static func parse(bytes raw: UnsafeBufferPointer<UInt8>) -> Date? {
         var start = 0, end = raw.count
         while start < end, TextBytes.isSpace(raw[start]) { start += 1 }

@@ -541,32 +541,3 @@ import Testing
         #expect(withTwo > 300)
     }
 }
-
-/// `HashSet64` says "new" exactly when a `Set<UInt64>` does, through growth,
-/// shared home slots and the hash 0.
-@Suite struct HashSet64Tests {
-    @Test func agreesWithSet() {
-        var rng = SystemRandomNumberGenerator()
-        var mine = HashSet64()
-        var reference = Set<UInt64>()
-        var repeats = 0
-        for _ in 0..<20_000 {
-            // Values that differ only above the bits that pick a slot share four home
-            // slots: long probe runs, across every growth. Some repeat, some are 0.
-            let h: UInt64 = Int.random(in: 0..<10, using: &rng) == 0
-                ? 0 : (UInt64.random(in: 0..<2000, using: &rng) << 32) | (UInt64.random(in: 0..<4, using: &rng) << 7)
-            let new = mine.insert(h)
-            #expect(new == reference.insert(h).inserted, "\(h)")
-            if !new { repeats += 1 }
-        }
-        #expect(repeats > 1000 && reference.count > 1000)
-        // And values spread over the whole table.
-        let pool = (0..<3000).map { _ in UInt64.random(in: 1...UInt64.max, using: &rng) }
-        var spread = HashSet64()
-        var spreadReference = Set<UInt64>()
-        for _ in 0..<10_000 {
-            let h = pool.randomElement(using: &rng)!
-            #expect(spread.insert(h) == spreadReference.insert(h).inserted)
-        }
-    }
-}
