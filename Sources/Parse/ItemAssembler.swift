@@ -49,10 +49,17 @@ enum ItemAssembler {
         let title = d.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
         let summary = d.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode, buffers: &buffers) }?.nilIfEmpty
         let fields = Fields(guid: guid, url: url, title: title)
-        var summaryText = summary  // the story's text when the content gives none
-        guard let content = d.content else {
-            return summaryText.withUTF8 { assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: nil, contentText: $0) }
+        // The story's text is the content's; when the content gives none, the summary's.
+        func assembled(html: Item.Text?, text: UnsafeBufferPointer<UInt8>?) -> Item {
+            if let text, !text.isEmpty {
+                return assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html, contentText: text)
+            }
+            var summaryText = summary ?? ""
+            return summaryText.withUTF8 {
+                assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html, contentText: $0)
+            }
         }
+        guard let content = d.content else { return assembled(html: nil, text: nil) }
         switch content.mode {
         case .html, .xhtml:
             let markup = content.bytes(in: bytes)
@@ -68,30 +75,14 @@ enum ItemAssembler {
                     // Input cut mid-character (a field past its size limit): Strings repair it.
                     var text = UTF8String.make(text)
                     let html = UTF8String.make(html)
-                    if text.isEmpty { text = summary ?? "" }
-                    return text.withUTF8 { t in
-                        assemble(
-                            d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
-                            contentText: t.isEmpty ? nil : t)
-                    }
+                    return text.withUTF8 { assembled(html: html.isEmpty ? nil : .string(html), text: $0) }
                 }
-                let contentHTML = html.isEmpty ? nil : Item.Text.utf8(html)
-                guard text.isEmpty else {
-                    return assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: contentHTML, contentText: text)
-                }
-                return summaryText.withUTF8 {
-                    assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: contentHTML, contentText: $0)
-                }
+                return assembled(html: html.isEmpty ? nil : .utf8(html), text: text)
             }
         case .text:
             var text = TextBytes.trimmed(content.bytes(in: bytes))
             let html = textAsHTML(text)
-            if text.isEmpty { text = summary ?? "" }
-            return text.withUTF8 { t in
-                assemble(
-                    d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html.isEmpty ? nil : .string(html),
-                    contentText: t.isEmpty ? nil : t)
-            }
+            return text.withUTF8 { assembled(html: html.isEmpty ? nil : .string(html), text: $0) }
         }
     }
 
