@@ -80,6 +80,13 @@ public struct ByteSink: ~Copyable {
         used = count
     }
 
+    /// Drops the first `count` bytes; the rest move to the front (keeping its memory).
+    public mutating func removeFirst(_ count: Int) {
+        precondition(count >= 0 && count <= used, "removeFirst past the end of a ByteSink")
+        if count < used { base.update(from: base + count, count: used - count) }
+        used -= count
+    }
+
     /// How many bytes it has room for without growing.
     public var allocatedCount: Int { capacity }
 

@@ -191,8 +191,9 @@ public final class FeedParser {
     }
 
     private func startXML() {
-        let sax = XMLStreamParser(builder: delegate)
-        var normalizer = InputNormalizer(httpCharset: options.charset)
+        let setAside = SetAsideText()
+        let sax = XMLStreamParser(builder: delegate, setAside: setAside)
+        var normalizer = InputNormalizer(httpCharset: options.charset, setAside: setAside)
         let bytes = held
         held = []
         bytes.withUnsafeBytes { normalizer.push($0, into: &normalized) }

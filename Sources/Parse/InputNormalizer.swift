@@ -28,14 +28,18 @@ struct InputNormalizer {
     private var carry: [UInt8] = []
     /// Decoded UTF-8 not yet repaired (a reference or tag opener split across chunks).
     private var decoded: [UInt8] = []
-    private var repair = XMLRepair()
+    private var repair: XMLRepair
     private(set) var encodingUsed = "UTF-8"
 
     /// What the repair step had to give up on (entity expansion over budget).
     var problems: [String] { repair.problems }
 
-    init(httpCharset: String?) {
+    /// `setAside`: where the repair step puts element text that needs no parsing
+    /// (see `SetAsideText`); the same store goes to the `XMLStreamParser` that
+    /// reads the output.
+    init(httpCharset: String?, setAside: SetAsideText) {
         self.httpCharset = httpCharset.flatMap(Charset.init(label:))
+        repair = XMLRepair(setAside: setAside)
     }
 
     mutating func push(_ chunk: UnsafeRawBufferPointer, into out: inout ByteSink) {

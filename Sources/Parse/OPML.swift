@@ -24,8 +24,9 @@ public enum OPML {
     /// the same hardened libxml2 set-up as feeds (no entities, no network).
     public static func subscriptions(in bytes: [UInt8]) throws(ParseError) -> [Subscription] {
         let reader = OutlineReader()
-        let sax = XMLStreamParser(builder: reader)
-        var normalizer = InputNormalizer(httpCharset: nil)
+        let setAside = SetAsideText()
+        let sax = XMLStreamParser(builder: reader, setAside: setAside)
+        var normalizer = InputNormalizer(httpCharset: nil, setAside: setAside)
         var clean = ByteSink(capacity: bytes.count + 64)
         bytes.withUnsafeBytes { normalizer.push($0, into: &clean) }
         normalizer.finish(into: &clean)

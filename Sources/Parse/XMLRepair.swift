@@ -16,6 +16,10 @@ import Foundation
 /// - A bare `&` and a `<` that opens no markup become `&amp;` and `&lt;`.
 /// CDATA sections and processing instructions pass through; in comments, "--"
 /// and a '-' before the end get a space between (see `copyComment`).
+/// - With a `SetAsideText`, the text of a CDATA section inside an element, and a
+///   run of element text with references, goes there instead, with a marker in
+///   its place (see `SetAsideText`). A processing instruction whose target is
+///   `_` (which a marker's is) is renamed `__`.
 struct XMLRepair {
     private enum State {
         case text
@@ -31,6 +35,10 @@ struct XMLRepair {
     }
 
     private var state: State = .text
+    /// Where element text that needs no parsing goes, if anywhere (see `SetAsideText`).
+    private let setAside: SetAsideText?
+    /// The CDATA section being copied goes to `setAside`.
+    private var cdataAside = false
     private var open = OpenElements()
     private var collectingName = false
     private var lastTagByte: UInt8 = 0
@@ -83,6 +91,10 @@ struct XMLRepair {
     private var attributeNameLength = 0
     static let maxAttributeName = 256
 
+    init(setAside: SetAsideText? = nil) {
+        self.setAside = setAside
+    }
+
     /// Repairs as much of `input` as can be decided, appends it to `out` and
     /// leaves the undecided tail (a few dozen bytes at most) in `input`.
     /// Repairs what can be decided of `input` in place of a copy; returns the
@@ -129,8 +141,13 @@ struct XMLRepair {
                 }
                 if b[i] == 0x26 {
                     if entities.isEmpty && !open.isEmpty {
-                        guard let used = cdataRun(b, i, &out, final: final) else { return i }
-                        if used > 0 { i += used; continue }
+                        if let setAside {
+                            guard let used = cdataRun(b, i, &setAside.bytes, final: final, aside: true) else { return i }
+                            if used > 0 { Self.writeMarker(setAside.close(), &out); i += used; continue }
+                        } else {
+                            guard let used = cdataRun(b, i, &out, final: final, aside: false) else { return i }
+                            if used > 0 { i += used; continue }
+                        }
                     }
                     guard let used = reference(b, i, &out, final: final, inAttribute: false) else { return i }
                     i += used
@@ -335,7 +352,12 @@ struct XMLRepair {
         let c = b[i + 1]
         if c == 0x21 {  // '!'
             if starts(b, i, "<!--") { out.append(literal: "<!--"); state = .comment; commentDash = false; return 4 }
-            if starts(b, i, "<![CDATA[") { out.append(literal: "<![CDATA["); state = .cdata; return 9 }
+            if starts(b, i, "<![CDATA[") {
+                cdataAside = setAside != nil && !open.isEmpty
+                if !cdataAside { out.append(literal: "<![CDATA[") }
+                state = .cdata
+                return 9
+            }
             if i + 9 > n && !final { return nil }
             if open.isEmpty && starts(b, i, "<!DOCTYPE") {
                 state = .doctype(depth: 0, quote: 0)
@@ -346,8 +368,14 @@ struct XMLRepair {
             return 1
         }
         if c == 0x3F {  // '?'
-            out.append(literal: "<?")
+            guard i + 3 < n || final else { return nil }
             state = .processingInstruction
+            if i + 2 < n, b[i + 2] == 0x5F, i + 3 == n || !isNameChar(b[i + 3]) {
+                // Target `_`, which set-aside text's markers have: renamed.
+                out.append(literal: "<?__")
+                return 3
+            }
+            out.append(literal: "<?")
             return 2
         }
         if c == 0x2F {  // "</": read the whole end tag, then decide
@@ -497,7 +525,8 @@ struct XMLRepair {
         case .comment:
             if commentDash { out.append(0x20) }
             out.append(literal: "-->")
-        case .cdata: out.append(literal: "]]>")
+        case .cdata:
+            if cdataAside, let setAside { Self.writeMarker(setAside.close(), &out) } else { out.append(literal: "]]>") }
         case .processingInstruction: out.append(literal: "?>")
         case .doctype, .text: break
         }
@@ -601,16 +630,36 @@ struct XMLRepair {
     /// libxml2's push parser hands a section's carriage returns on as they are.
     /// Without its end in the input, all but what may begin "]]>" or be the CR of
     /// a CR LF is copied, and the rest waits for the next input.
+    /// A section set aside (`cdataAside`) has its text copied to `setAside`, and
+    /// a marker takes the place of its end.
     private mutating func copyCDATA(
         _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool
     ) -> (Int, Bool) {
+        guard cdataAside, let setAside else {
+            let (used, found) = Self.copySection(b, i, &out, final: final, keepingEnd: true)
+            if found { state = .text }
+            return (used, found || final)
+        }
+        let (used, found) = Self.copySection(b, i, &setAside.bytes, final: final, keepingEnd: false)
+        if found {
+            Self.writeMarker(setAside.close(), &out)
+            state = .text
+        }
+        return (used, found || final)
+    }
+
+    /// Copies CDATA text from `i` to its "]]>" (written too if `keepingEnd`), or as far
+    /// as can be decided; returns the bytes consumed and whether the "]]>" was.
+    private static func copySection(
+        _ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool, keepingEnd: Bool
+    ) -> (Int, Bool) {
         let n = b.count
-        guard let base = b.baseAddress, i < n else { return (0, final) }
+        guard let base = b.baseAddress, i < n else { return (0, false) }
         var end = n, found = false
         var j = i
         while j < n, let hit = memchr(base + j, 0x5D, n - j) {
             j = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if starts(b, j, "]]>") { end = j + 3; found = true; break }
+            if j + 2 < n, b[j + 1] == 0x5D, b[j + 2] == 0x3E { end = keepingEnd ? j + 3 : j; found = true; break }
             j += 1
         }
         if !found && !final { end = max(i, n - 2) }
@@ -623,8 +672,24 @@ struct XMLRepair {
             from = r + 1 < n && b[r + 1] == 0x0A ? r + 2 : r + 1
         }
         if from < end { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[from..<end])) }
-        if found { state = .text }
-        return (end - i, found || final)
+        return (found ? j + 3 - i : end - i, found)
+    }
+
+    /// The marker of set-aside text number `number`: `<?_ 12?>`.
+    private static func writeMarker(_ number: Int, _ out: inout ByteSink) {
+        out.append(literal: "<?_ ")
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var v = UInt(number)
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                count += 1
+                d[24 - count] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                v /= 10
+            } while v > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: d.assumingMemoryBound(to: UInt8.self)[(24 - count)...]))
+        }
+        out.append(literal: "?>")
     }
 
     // MARK: references
@@ -649,12 +714,17 @@ struct XMLRepair {
     /// `>` decoded right after "]]" is left to `reference`. Returns the bytes
     /// consumed (0 when the reference at `i` is left to `reference`), or `nil`
     /// when more input is needed to read it.
-    private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool) -> Int? {
+    /// Set `aside`, the text alone goes to `out` (the set-aside store), and the
+    /// caller writes its marker.
+    private mutating func cdataRun(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ out: inout ByteSink, final: Bool, aside: Bool) -> Int? {
         let n = b.count
         var k = i
         var opened = false
         @inline(__always) func openSection(_ out: inout ByteSink) {
-            if !opened { out.append(literal: "<![CDATA["); opened = true }
+            if !opened {
+                if !aside { out.append(literal: "<![CDATA[") }
+                opened = true
+            }
         }
         scan: while k < n {
             switch b[k] {
@@ -665,7 +735,7 @@ struct XMLRepair {
                     // `reference`. (Not after "]]" written before the section, as text: the
                     // section's marker stands between. Looking at those bytes made the result
                     // hang on whether they came in the same push.)
-                    if value == 0x3E, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    if value == 0x3E, !aside, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
                     openSection(&out)
                     out.append(value)
                     k += used
@@ -679,7 +749,7 @@ struct XMLRepair {
                     break scan
                 case .text(let value, let used):
                     // A '>' after "]]" in the section would end it: left to `reference`.
-                    if value[0] == 0x3E, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
+                    if value[0] == 0x3E, !aside, opened, out[out.count - 1] == 0x5D, out[out.count - 2] == 0x5D { break scan }
                     openSection(&out)
                     out.append(contentsOf: value)
                     k += used
@@ -702,7 +772,7 @@ struct XMLRepair {
                 k = j
             }
         }
-        if opened { out.append(literal: "]]>") }
+        if opened && !aside { out.append(literal: "]]>") }
         return k - i
     }
 

@@ -127,6 +127,8 @@ protocol SAXDelegate: AnyObject {
 final class XMLStreamParser {
     private var ctxt: xmlParserCtxtPtr?
     let builder: any SAXDelegate
+    /// Element text the repair step set aside, reported where libxml2 reports its marker.
+    private let setAside: SetAsideText
     private var nameCache: [NameKey: (Tag, Namespace)] = [:]
     private var uriCache: [UnsafeRawPointer: Namespace] = [:]
     private(set) var problems: [String] = []
@@ -137,8 +139,9 @@ final class XMLStreamParser {
         let uri: UnsafeRawPointer?
     }
 
-    init(builder: any SAXDelegate) {
+    init(builder: any SAXDelegate, setAside: SetAsideText) {
         self.builder = builder
+        self.setAside = setAside
         XMLStreamParser.initializeOnce
         var handler = xmlSAXHandler()
         handler.initialized = XML_SAX2_MAGIC
@@ -168,6 +171,14 @@ final class XMLStreamParser {
         }
         handler.cdataBlock = handler.characters
         handler.ignorableWhitespace = handler.characters
+        // The markers of set-aside text (`<?_ 12?>`); every other processing instruction is ignored.
+        handler.processingInstruction = { ctx, target, data in
+            guard let ctx, let target, target[0] == 0x5F, target[1] == 0, let data else { return }
+            Unmanaged<XMLStreamParser>.fromOpaque(ctx)._withUnsafeGuaranteedRef { me in
+                guard let number = XMLStreamParser.markerNumber(data) else { return }
+                if let text = me.setAside.take(number), text.count > 0 { me.builder.text(text) }
+            }
+        }
         // Every reference was resolved before libxml2 sees the bytes (XMLRepair);
         // whatever is left is refused here, so libxml2 never expands or loads an entity.
         handler.getEntity = { _, _ in nil }
@@ -197,21 +208,44 @@ final class XMLStreamParser {
     private static let initializeOnce: Void = { xmlInitParser() }()
 
     func push(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let ctxt, !fatal, let base = bytes.baseAddress, bytes.count > 0 else { return }
+        guard let ctxt, !fatal else {
+            // No marker will be reported any more: the texts are not kept.
+            setAside.discard()
+            return
+        }
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         var offset = 0
         while offset < bytes.count {
             let n = min(bytes.count - offset, 1 << 20)
             let rc = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
                 xmlParseChunk(ctxt, $0 + offset, Int32(n), 0)
             }
-            if rc != 0 && ctxt.pointee.disableSAX != 0 { fatal = true; return }
+            if rc != 0 && ctxt.pointee.disableSAX != 0 {
+                fatal = true
+                setAside.discard()
+                return
+            }
             offset += n
         }
+        setAside.dropTaken()
     }
 
     func finish() {
         guard let ctxt else { return }
         xmlParseChunk(ctxt, nil, 0, 1)
+    }
+
+    /// The number in a marker's data: decimal digits only, at most 18.
+    private static func markerNumber(_ data: UnsafePointer<xmlChar>) -> Int? {
+        var value = 0, i = 0
+        while i < 19 {
+            let c = data[i]
+            if c == 0 { return i > 0 ? value : nil }
+            guard c >= 0x30 && c <= 0x39, i < 18 else { return nil }
+            value = value * 10 + Int(c - 0x30)
+            i += 1
+        }
+        return nil
     }
 
     /// The last names classified, by their (interned) local-name pointer: a hit

@@ -5,6 +5,19 @@ import Testing
 
 /// Broken and hostile documents: what can be read is read, nothing crashes, hangs or balloons.
 @Suite struct RecoveryTests {
+    /// Element text in CDATA and runs of references is handed past libxml2 (see
+    /// `SetAsideText`) with a processing instruction `<?_ N?>` as its marker: one
+    /// that the document itself holds must not be read as a marker, wherever a push
+    /// ends, and the texts keep their places.
+    @Test func processingInstructionsLikeMarkersInTheDocumentAreNoMarkers() throws {
+        let p = try parseWholeAndInChunks(rss("""
+            <item><title>A<?_ 0?>a</title><description>before <?_ 1?>after &amp; more</description></item>
+            <item><title><![CDATA[B]]></title><description><![CDATA[<p>B's story</p>]]> and <?_ 2?>&lt;b&gt;bold&lt;/b&gt;</description></item>
+            """), sizes: 1...24)
+        #expect(p.items.map(\.title) == ["Aa", "B"])
+        #expect(p.items.map(\.summary) == ["before after & more", "B's story\n\nand bold"])
+    }
+
     @Test func bareAmpersandsAndAngleBrackets() throws {
         let p = try Fixture.parse("broken-bare-ampersand.xml")
         #expect(p.feed.title == "AT&T News & Views")
