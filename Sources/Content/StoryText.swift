@@ -241,6 +241,12 @@ public enum StoryText {
             for h in mine { counts.increment(h) }
         }
 
+        /// Adds the counts of `other` (stories counted apart, in the same document).
+        public mutating func merge(_ other: ParagraphTally) {
+            stories += other.stories
+            counts.merge(other.counts)
+        }
+
         /// The paragraphs in at least two of `texts`, which must be the stories added
         /// (in any order). Only paragraphs whose hash was counted twice are compared
         /// by text, so a collision changes nothing.
@@ -344,6 +350,28 @@ public struct HashCounts: Sendable {
         }
         if inserted { used += 1 }
         return inserted
+    }
+
+    /// Adds the counts of `other` (each stops at 255, as in `increment`).
+    public mutating func merge(_ other: HashCounts) {
+        for s in other.slots where s != 0 {
+            if (used + 1) * 2 > slots.count { grow() }
+            let key = Self.key(s), n = s & 0xFF
+            let inserted = slots.withUnsafeMutableBufferPointer { t in
+                let mask = t.count - 1
+                var slot = Self.home(key, mask)
+                while t[slot] != 0 {
+                    if Self.key(t[slot]) == key {
+                        t[slot] = key | min(0xFF, (t[slot] & 0xFF) + n)
+                        return false
+                    }
+                    slot = (slot + 1) & mask
+                }
+                t[slot] = key | n
+                return true
+            }
+            if inserted { used += 1 }
+        }
     }
 
     /// The keys (see `key(_:)`) counted at least `n` times (`n` at most 255).

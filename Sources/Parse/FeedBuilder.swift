@@ -168,8 +168,11 @@ struct FeedBuilder {
     private let maxItems: Int
     private(set) var itemsDropped = 0
 
-    init(baseURL: URL?, feedID: String, maxFieldBytes: Int = 8 << 20, maxItems: Int = 10_000) {
-        self.finisher = DraftFinisher(feedID: feedID)
+    init(
+        baseURL: URL?, feedID: String, maxFieldBytes: Int = 8 << 20, maxItems: Int = 10_000,
+        batchesInFlight: Int = DraftFinisher.maxBatchesInFlight
+    ) {
+        self.finisher = DraftFinisher(feedID: feedID, batchesInFlight: batchesInFlight)
         self.documentBase = baseURL
         self.maxFieldBytes = maxFieldBytes
         self.maxItems = maxItems

@@ -71,9 +71,15 @@ public final class FeedParser {
     private var normalized = ByteSink(capacity: 1 << 16)
     private var total = 0
 
-    public init(options: ParseOptions = ParseOptions()) {
+    public convenience init(options: ParseOptions = ParseOptions()) {
+        self.init(options: options, batchesInFlight: DraftFinisher.maxBatchesInFlight)
+    }
+
+    /// `batchesInFlight`: see `DraftFinisher` (tests set 0).
+    init(options: ParseOptions, batchesInFlight: Int) {
         self.options = options
-        self.delegate = FeedBuilderDelegate(FeedBuilder(baseURL: options.baseURL, feedID: options.feedID, maxItems: options.maxItems))
+        self.delegate = FeedBuilderDelegate(
+            FeedBuilder(baseURL: options.baseURL, feedID: options.feedID, maxItems: options.maxItems, batchesInFlight: batchesInFlight))
     }
 
     /// Parses a whole document.

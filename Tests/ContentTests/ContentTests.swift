@@ -266,6 +266,27 @@ import Testing
         #expect(recurring.paragraphs == [bio])
         #expect(StoryText.recurringParagraphs(["Only one item.\n\n\(bio)"]).isEmpty)
     }
+
+    /// Stories counted in two tallies (the parsing thread's and the finishing
+    /// queue's) and merged find what one tally of them all finds: a paragraph once
+    /// on each side recurs, and the story counts add up (two stories are needed).
+    @Test func mergedTalliesFindWhatOneFinds() {
+        let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
+        let only = "A paragraph long enough to count, in the second story and nowhere else."
+        let texts = ["Story one text.\n\n\(bio)", "Story two text.\n\n\(only)\n\n\(bio)", "Story three."]
+        var first = StoryText.ParagraphTally(), second = StoryText.ParagraphTally()
+        first.add(texts[0])
+        second.add(texts[1])
+        second.add(texts[2])
+        first.merge(second)
+        #expect(first.recurring(in: texts).paragraphs == [bio])
+        var one = StoryText.ParagraphTally(), none = StoryText.ParagraphTally()
+        one.add(texts[0])
+        none.merge(one)
+        #expect(none.recurring(in: [texts[0], texts[0]]).isEmpty, "one story counted: nothing can recur")
+        none.add(texts[0])
+        #expect(none.recurring(in: [texts[0], texts[0]]).paragraphs == [bio], "the merged story counts with the one added after")
+    }
 }
 
 @Suite struct ParagraphsTests {

@@ -37,4 +37,29 @@ import Testing
         #expect(t.keys(countedAtLeast: 255) == [0xABCD_0000])
         #expect(t.keys(countedAtLeast: 1) == [0xABCD_0000, 0x1234_5600])
     }
+
+    /// Two tables merged count as one table that counted both: counts add (and stop
+    /// at 255), keys only one side had come over, through the growth merging makes.
+    @Test func mergedTablesCountAsOne() {
+        var a = HashCounts(expected: 2), b = HashCounts(expected: 2), both = HashCounts(expected: 2)
+        var x: UInt64 = 0x2545_F491_4F6C_DD1D
+        for i in 0..<2_000 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            // A third of the hashes on each side only, a third on both.
+            for _ in 0..<(i % 3 + 1) {
+                if i % 3 != 1 { a.increment(x) }
+                if i % 3 != 2 { b.increment(x) }
+            }
+            for _ in 0..<(i % 3 + 1) {
+                if i % 3 != 1 { both.increment(x) }
+                if i % 3 != 2 { both.increment(x) }
+            }
+        }
+        for _ in 0..<200 { a.increment(0x77_0000); b.increment(0x77_0000); both.increment(0x77_0000); both.increment(0x77_0000) }
+        a.merge(b)
+        for n in [1, 2, 3, 4, 6, 255] {
+            #expect(a.keys(countedAtLeast: n) == both.keys(countedAtLeast: n), "counted at least \(n)")
+        }
+        #expect(a.keys(countedAtLeast: 255) == [0x77_0000])
+    }
 }

@@ -41,6 +41,38 @@ import Testing
         #expect(whole.items[7].contentText?.contains("Source:") == false)
     }
 
+    /// With no room on the finishing queue, the parsing thread finishes every batch
+    /// itself and the queue only adds the items in their turn (`DraftFinisher`):
+    /// the same items in the same order, and the same recurring paragraphs found
+    /// (the parsing thread's tally joins the queue's), whole or pushed in chunks.
+    @Test func batchesFinishedOnTheParsingThreadKeepOrderAndContent() throws {
+        let bio = "<p>Jane Roe writes about the port, the river and the grain trade for this paper.</p>"
+        let count = DraftFinisher.batchDrafts * 5 + 7
+        let items = (0..<count).map { i in
+            // The bio in the first item and the last, which are in different batches.
+            let item = Self.item(i)
+            guard i == 1 || i == count - 1 else { return item }
+            return item.replacingOccurrences(of: "</description>", with: bio.replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;") + "</description>")
+        }
+        let doc = Array(rss(items.joined()).utf8)
+        let usual = try FeedParser.parse(doc, options: ParseOptions(feedID: "test"))
+        for size in [doc.count, 4096] {
+            let p = FeedParser(options: ParseOptions(feedID: "test"), batchesInFlight: 0)
+            var i = 0
+            while i < doc.count {
+                let end = min(doc.count, i + size)
+                try doc[i..<end].withUnsafeBytes { try p.push($0) }
+                i = end
+            }
+            let here = try p.finish()
+            #expect(here.items.count == count)
+            #expect(here.items == usual.items, "chunks of \(size)")
+            #expect(here.boilerplate == usual.boilerplate, "chunks of \(size)")
+        }
+        #expect(usual.boilerplate == ["Jane Roe writes about the port, the river and the grain trade for this paper."])
+        #expect(usual.items[1].contentText?.contains("Jane Roe") == false)
+    }
+
     /// Guids are compared by their bytes, as ids hash them, whichever way the keys
     /// are settled: "café" written precomposed and decomposed are two guids (Swift's
     /// `String ==` takes them for one), with or without an item that has no guid
