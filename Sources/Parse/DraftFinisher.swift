@@ -92,9 +92,10 @@ final class DraftFinisher: @unchecked Sendable {
         sentAny = false
         var items = finished
         finished = []
+        // Taken before the merge, so that the merge does not copy a table still shared.
         var tally = tally
-        tally.merge(ownTally)
         self.tally = StoryText.ParagraphTally()
+        tally.merge(ownTally)
         ownTally = StoryText.ParagraphTally()
         let bytes = captured.bytes
         items.reserveCapacity(items.count + batch.count)
