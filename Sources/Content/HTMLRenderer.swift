@@ -245,6 +245,7 @@ private struct Renderer: ~Copyable {
         }
         var j = nameStart
         while j < n && !isSpace(input[j]) && input[j] != slash && input[j] != gt { j += 1 }
+        let nameEnd = j
         let key = packName(input, nameStart, j)
         let traits = HTMLTags.traits[key] ?? []
         // Attributes, up to the closing '>'.
@@ -309,7 +310,12 @@ private struct Renderer: ~Copyable {
             if traits.contains(.void) { return after }
             if tooDeep > 0 { tooDeep -= 1; return after }  // taken as the end of one not written
             if let idx = open.lastIndex(of: key) {
-                while open.count > idx { writeEndTag(open.removeLast()) }
+                while open.count > idx + 1 { writeEndTag(open.removeLast()) }
+                open.removeLast()
+                html.append(lt)
+                html.append(slash)
+                appendName(nameStart, nameEnd)
+                html.append(gt)
             }
             return after
         }
@@ -317,7 +323,7 @@ private struct Renderer: ~Copyable {
             guard open.count < Self.maxOpen else { tooDeep += 1; return after }
             open.append(key)
         }
-        writeStartTag(key)
+        writeStartTag(key, nameStart, nameEnd)
         return after
     }
 
@@ -423,9 +429,10 @@ private struct Renderer: ~Copyable {
         text.append(c)
     }
 
-    mutating func writeStartTag(_ key: UInt64) {
+    /// The start tag of the element `key`, whose name is `input[nameStart..<nameEnd]`.
+    mutating func writeStartTag(_ key: UInt64, _ nameStart: Int, _ nameEnd: Int) {
         html.append(lt)
-        appendName(key)
+        appendName(nameStart, nameEnd)
         let elementBit = attrCount == 0 ? 0 : HTMLTags.elementBits[key] ?? 0
         for k in 0..<attrCount {
             let a = attrs[k]
@@ -450,6 +457,15 @@ private struct Renderer: ~Copyable {
         html.append(slash)
         appendName(key)
         html.append(gt)
+    }
+
+    /// Writes a name as it is in the input, lowercased: the name of an element whose
+    /// key was packed from these bytes (letters, digits and '-' only, at most ten),
+    /// so `| 0x20` lowercases the letters and leaves the rest (cheaper than spelling
+    /// the key out again).
+    @inline(__always) mutating func appendName(_ start: Int, _ end: Int) {
+        html.reserve(end - start)
+        for k in start..<end { html.append(input[k] | 0x20) }
     }
 
     /// Writes the name a packed key stands for (see `packName`), without allocating:

@@ -11,6 +11,12 @@ import Testing
         #expect(out == "<p>abc</p>")
     }
 
+    /// Element names come out lowercase whatever case they were written in, the end
+    /// tag that matches too, and elements left open are closed by their names.
+    @Test func elementNamesComeOutLowercase() {
+        #expect(Sanitizer.sanitize("<P>a <EM>b</Em> <H2>c</h2><Blockquote>d<B>e</BLOCKQUOTE> <Strong>f") == "<p>a <em>b</em> <h2>c</h2><blockquote>d<b>e</b></blockquote> <strong>f</strong></p>")
+    }
+
     @Test func removesEventHandlersStylesAndUnknownAttributes() {
         let out = Sanitizer.sanitize(#"<p onclick="evil()" style="x" class="c" title="t">hi</p><img src="https://i.example/a.png" onerror="x" alt="A">"#)
         #expect(out == #"<p title="t">hi</p><img src="https://i.example/a.png" alt="A">"#)
