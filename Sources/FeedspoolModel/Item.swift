@@ -6,7 +6,8 @@ import Foundation
 /// says HTML; `contentHTML` is already sanitized. Dates are absolute instants;
 /// a date the feed did not give (or gave unreadably) is `nil`.
 ///
-/// The texts live in one heap block per item (`ItemTexts`): reading one makes a
+/// The texts live in one heap block per item, or in a block shared with the items
+/// parsed before and after it (`ItemTexts`): reading one makes a
 /// `String` of it, and setting one makes a new block. Code that only passes a
 /// text on reads it in place with `withUTF8(_:_:)`.
 public struct Item: Sendable, Hashable {
@@ -107,15 +108,17 @@ public struct Item: Sendable, Hashable {
     }
 
     /// An item whose texts are given as `Text`: the same item as the String
-    /// initializer makes from the same texts.
+    /// initializer makes from the same texts. With an `arena`, its texts go where
+    /// the arena has room, in a block shared with the items made before and after
+    /// it (see `ItemTextArena`).
     public init(
         id: String, key: String, guid: String?, url: String?, title: String?, authors: [String], published: Date?,
         updated: Date?, summary: Text?, contentHTML: Text?, contentText: Text?, language: String?, categories: [String],
-        enclosures: [Enclosure], source: ItemSource?
+        enclosures: [Enclosure], source: ItemSource?, arena: UnsafeMutablePointer<ItemTextArena>? = nil
     ) {
         self.texts = ItemTexts(
             .string(id), .string(key), guid.map(Text.string), url.map(Text.string), title.map(Text.string), summary,
-            contentHTML, contentText, authors: authors, categories: categories)
+            contentHTML, contentText, authors: authors, categories: categories, arena: arena)
         self.published = published
         self.updated = updated
         self.language = language

@@ -55,6 +55,9 @@ final class DraftFinisher: @unchecked Sendable {
     private var buffers = HTMLRenderBuffers()
     /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
     private var tally = StoryText.ParagraphTally()
+    /// Where the items finished on `queue` keep their texts (blocks shared by
+    /// consecutive items). Touched only on `queue`, then by `takeItems`.
+    private var arena = ItemTextArena()
 
     /// The guids of the drafts handed over so far. Touched only by the owning parse.
     private var guids = GuidCensus()
@@ -63,6 +66,7 @@ final class DraftFinisher: @unchecked Sendable {
     /// finishes itself (the tally joins the queue's in `takeItems`).
     private var ownBuffers = HTMLRenderBuffers()
     private var ownTally = StoryText.ParagraphTally()
+    private var ownArena = ItemTextArena()
 
     /// Drafts handed over so far.
     private(set) var count = 0
@@ -99,7 +103,9 @@ final class DraftFinisher: @unchecked Sendable {
         ownTally = StoryText.ParagraphTally()
         let bytes = captured.bytes
         items.reserveCapacity(items.count + batch.count)
-        for d in batch { items.append(ItemAssembler.finish(d, bytes: bytes, feedID: feedID, buffers: &buffers, tally: &tally)) }
+        for d in batch {
+            items.append(ItemAssembler.finish(d, bytes: bytes, feedID: feedID, buffers: &buffers, tally: &tally, arena: &arena))
+        }
         batch = []
         batchBytes = 0
         captured.removeAll()
@@ -136,7 +142,7 @@ final class DraftFinisher: @unchecked Sendable {
                     // Appended as it is made: mapping to an array and appending that
                     // copied every item once more.
                     let item = ItemAssembler.finish(
-                        list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers, tally: &self.tally)
+                        list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers, tally: &self.tally, arena: &self.arena)
                     self.finished.append(item)
                 }
             }
@@ -161,7 +167,8 @@ extension DraftFinisher {
         let bytes = captured.bytes
         batch.withUnsafeBufferPointer { list in
             for i in list.indices {
-                items.append(ItemAssembler.finish(list[i], bytes: bytes, feedID: feedID, buffers: &ownBuffers, tally: &ownTally))
+                items.append(
+                    ItemAssembler.finish(list[i], bytes: bytes, feedID: feedID, buffers: &ownBuffers, tally: &ownTally, arena: &ownArena))
             }
         }
         batch.removeAll(keepingCapacity: true)

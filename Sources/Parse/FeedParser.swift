@@ -141,8 +141,9 @@ public final class FeedParser {
             var buffers = HTMLRenderBuffers()
             let captured = bytes.bytes
             var tally = StoryText.ParagraphTally()
+            var arena = ItemTextArena()
             let finished = drafts.map {
-                ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally)
+                ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally, arena: &arena)
             }
             let (items, boilerplate) = ItemAssembler.complete(
                 finished, tally: tally, guids: GuidCensus(drafts), feed: info, feedID: options.feedID)

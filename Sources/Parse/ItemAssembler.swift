@@ -33,9 +33,10 @@ enum ItemAssembler {
     /// the renderer's, kept from item to item: the story's HTML and text go from
     /// them into the item's block without a String of either.
     /// The item's cleaned story is counted in `tally` (for paragraphs recurring across items).
+    /// Its texts go where `arena` has room (the calling thread's: see `ItemTextArena`).
     static func finish(
         _ d: borrowing FeedBuilder.Draft, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers,
-        tally: inout StoryText.ParagraphTally
+        tally: inout StoryText.ParagraphTally, arena: inout ItemTextArena
     ) -> Item {
         // Every field made first and the item once: an item keeps its texts in one
         // block, which each change of a field would make again.
@@ -52,11 +53,12 @@ enum ItemAssembler {
         // The story's text is the content's; when the content gives none, the summary's.
         func assembled(html: Item.Text?, text: UnsafeBufferPointer<UInt8>?) -> Item {
             if let text, !text.isEmpty {
-                return assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html, contentText: text)
+                return assemble(
+                    d, fields, feedID: feedID, tally: &tally, arena: &arena, summary: summary, contentHTML: html, contentText: text)
             }
             var summaryText = summary ?? ""
             return summaryText.withUTF8 {
-                assemble(d, fields, feedID: feedID, tally: &tally, summary: summary, contentHTML: html, contentText: $0)
+                assemble(d, fields, feedID: feedID, tally: &tally, arena: &arena, summary: summary, contentHTML: html, contentText: $0)
             }
         }
         guard let content = d.content else { return assembled(html: nil, text: nil) }
@@ -96,8 +98,8 @@ enum ItemAssembler {
     /// The item, from the draft and its rendered fields. `contentText` is the
     /// story's text before cleaning (the summary's when the content has none).
     private static func assemble(
-        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally, summary: String?,
-        contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
+        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally,
+        arena: inout ItemTextArena, summary: String?, contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
     ) -> Item {
         let published = d.published?.0 ?? d.updated?.0
         var source = d.source
@@ -127,11 +129,16 @@ enum ItemAssembler {
         // and an item of 40,000 categories took seconds.
         let authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
             d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
-        return Item(
-            id: ItemKey.itemID(feedID: feedID, key: key), key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
-            published: published, updated: d.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
-            contentText: cleanedText, language: d.language, categories: firstOfEach(Array(d.categories), by: { $0 }),
-            enclosures: firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url), source: source)
+        let id = ItemKey.itemID(feedID: feedID, key: key)
+        let categories = firstOfEach(Array(d.categories), by: { $0 })
+        let enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
+        return withUnsafeMutablePointer(to: &arena) { arena in
+            Item(
+                id: id, key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
+                published: published, updated: d.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
+                contentText: cleanedText, language: d.language, categories: categories, enclosures: enclosures, source: source,
+                arena: arena)
+        }
     }
 
     /// `content_text` without paragraphs that recur across the document's items

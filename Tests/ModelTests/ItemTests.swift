@@ -38,6 +38,37 @@ import Testing
         #expect(empty.authors.isEmpty && empty.categories.isEmpty)
     }
 
+    /// Items made with an arena share its blocks; each reads back, compares and
+    /// hashes as the same item made alone, outlives the arena, and changes alone.
+    /// One larger than a quarter of a block gets a block of its own.
+    @Test func itemsInSharedBlocksAreTheItemsMadeAlone() {
+        let f = Self.full
+        func make(_ n: Int, _ arena: UnsafeMutablePointer<ItemTextArena>?) -> Item {
+            let body = n == 7 ? String(repeating: "long story ", count: 3_000) : "story \(n) ü"
+            return Item(
+                id: "id\(n)", key: "guid:\(n)", guid: "\(n)", url: f.url, title: n % 3 == 0 ? nil : "title \(n)", authors: n % 2 == 0 ? [] : ["A \(n)"],
+                published: f.published, updated: nil, summary: .string("s\(n)"), contentHTML: .string("<p>\(body)</p>"),
+                contentText: .string(body), language: nil, categories: ["c\(n)"], enclosures: [], source: nil, arena: arena)
+        }
+        var shared: [Item] = []
+        do {
+            var arena = ItemTextArena()
+            // Enough items to fill several blocks.
+            for n in 0..<400 { shared.append(withUnsafeMutablePointer(to: &arena) { make(n, $0) }) }
+        }
+        for n in 0..<400 {
+            let alone = make(n, nil)
+            #expect(shared[n] == alone, "item \(n)")
+            #expect(shared[n].hashValue == alone.hashValue, "item \(n)")
+            #expect(shared[n].title == alone.title && shared[n].contentText == alone.contentText && shared[n].authors == alone.authors)
+            if n > 0 { #expect(shared[n] != shared[n - 1]) }
+        }
+        var changed = shared[5]
+        changed.title = "new"
+        #expect(changed.title == "new" && shared[5].title == "title 5" && shared[4].title == "title 4")
+        #expect(shared[7].contentText?.utf8.count == 33_000)
+    }
+
     /// Texts given as bytes make the same item as the same texts given as Strings.
     @Test func textsGivenAsBytesMakeTheSameItem() {
         let f = Self.full
