@@ -333,45 +333,33 @@ public struct HashCounts: Sendable {
     /// Counts `hash` once more; true when its key was not counted before.
     @discardableResult
     public mutating func increment(_ hash: UInt64) -> Bool {
+        add(Self.key(hash), 1)
+    }
+
+    /// Adds the counts of `other` (each stops at 255, as in `increment`).
+    public mutating func merge(_ other: HashCounts) {
+        for s in other.slots where s != 0 { add(Self.key(s), s & 0xFF) }
+    }
+
+    /// Counts `key` (see `key(_:)`) `n` more times, stopping at 255; true when it
+    /// was not counted before.
+    @inline(__always) private mutating func add(_ key: UInt64, _ n: UInt64) -> Bool {
         if (used + 1) * 2 > slots.count { grow() }
-        let key = Self.key(hash)
         let inserted = slots.withUnsafeMutableBufferPointer { t in
             let mask = t.count - 1
             var slot = Self.home(key, mask)
             while t[slot] != 0 {
                 if Self.key(t[slot]) == key {
-                    if t[slot] & 0xFF != 0xFF { t[slot] += 1 }
+                    t[slot] = key | min(0xFF, (t[slot] & 0xFF) + n)
                     return false
                 }
                 slot = (slot + 1) & mask
             }
-            t[slot] = key | 1
+            t[slot] = key | n
             return true
         }
         if inserted { used += 1 }
         return inserted
-    }
-
-    /// Adds the counts of `other` (each stops at 255, as in `increment`).
-    public mutating func merge(_ other: HashCounts) {
-        for s in other.slots where s != 0 {
-            if (used + 1) * 2 > slots.count { grow() }
-            let key = Self.key(s), n = s & 0xFF
-            let inserted = slots.withUnsafeMutableBufferPointer { t in
-                let mask = t.count - 1
-                var slot = Self.home(key, mask)
-                while t[slot] != 0 {
-                    if Self.key(t[slot]) == key {
-                        t[slot] = key | min(0xFF, (t[slot] & 0xFF) + n)
-                        return false
-                    }
-                    slot = (slot + 1) & mask
-                }
-                t[slot] = key | n
-                return true
-            }
-            if inserted { used += 1 }
-        }
     }
 
     /// The keys (see `key(_:)`) counted at least `n` times (`n` at most 255).
