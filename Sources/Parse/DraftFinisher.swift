@@ -24,7 +24,7 @@ final class DraftFinisher: @unchecked Sendable {
     /// A batch goes when it holds this many drafts or this many bytes of markup.
     static let batchDrafts = 64
     static let batchBytes = 1 << 18
-    static let maxBatchesInFlight = 4
+    static let maxBatchesInFlight = 8
 
     private let feedID: String
     private let queue = DispatchQueue(label: "feedspool.parse.finish")
