@@ -1,3 +1,4 @@
+import Foundation
 import Content
 @testable import Parse
 import Testing
@@ -85,11 +86,15 @@ import Testing
 
     /// The XML with each marker replaced by its text in braces.
     static func expanded(_ xml: String, _ texts: [String]) -> String {
+        replacingMarkers(xml, texts.map { "{" + $0 + "}" })
+    }
+
+    /// The XML with each marker `<?_ N?>` replaced by `replacements[N]`.
+    static func replacingMarkers(_ xml: String, _ replacements: [String]) -> String {
         var out = "", rest = Substring(xml)
         while let start = rest.range(of: "<?_ "), let end = rest[start.upperBound...].range(of: "?>") {
             out += rest[..<start.lowerBound]
-            let n = Int(rest[start.upperBound..<end.lowerBound])!
-            out += "{" + texts[n] + "}"
+            out += replacements[Int(rest[start.upperBound..<end.lowerBound])!]
             rest = rest[end.upperBound...]
         }
         return out + rest
@@ -123,5 +128,44 @@ import Testing
         let (xml, texts) = Self.repaired("<rss><d><![CDATA[<p>unfinished", byteByByte: false)
         #expect(xml == "<rss><d><?_ 0?></d></rss>")
         #expect(texts == ["<p>unfinished"])
+    }
+
+    /// Over every fixture and demo feed, whole and in pushes of 7 bytes: the XML of
+    /// the set-aside mode, each marker replaced by a CDATA section of its text, is
+    /// the XML the repair step writes without a store. (The plain mode writes runs
+    /// of references as CDATA sections too.)
+    @Test func markersStandForTheSectionsThePlainModeWrites() throws {
+        let examples = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Examples/feeds")
+        var files = try FileManager.default.contentsOfDirectory(at: Fixture.folder, includingPropertiesForKeys: nil)
+        files += try FileManager.default.contentsOfDirectory(at: examples, includingPropertiesForKeys: nil)
+        var sections = 0
+        for file in files {
+            let bytes = try [UInt8](Data(contentsOf: file))
+            for push in [bytes.count, 7] {
+                func run(_ store: SetAsideText?) -> [UInt8] {
+                    var repair = XMLRepair(setAside: store)
+                    var out = ByteSink(capacity: 64)
+                    var pending: [UInt8] = []
+                    var i = 0
+                    repeat {
+                        let end = min(bytes.count, i + max(push, 1))
+                        pending += bytes[i..<end]
+                        i = end
+                        repair.run(&pending, into: &out, final: i == bytes.count)
+                    } while i < bytes.count
+                    return Array(out.bytes)
+                }
+                let plain = run(nil)
+                let store = SetAsideText()
+                let aside = run(store)
+                var texts: [String] = []
+                while let t = store.take(texts.count) { texts.append(String(decoding: t, as: UTF8.self)) }
+                sections += texts.count
+                let sectioned = Self.replacingMarkers(String(decoding: aside, as: UTF8.self), texts.map { "<![CDATA[" + $0 + "]]>" })
+                #expect(sectioned == String(decoding: plain, as: UTF8.self), "\(file.lastPathComponent) in pushes of \(push)")
+            }
+        }
+        #expect(sections > 40)
     }
 }
