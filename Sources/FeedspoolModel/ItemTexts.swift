@@ -232,9 +232,9 @@ extension ItemTexts: Hashable {
 /// to the items one thread makes: the parser keeps one per finishing thread.
 /// An item larger than a quarter of a block gets a block of its own.
 public struct ItemTextArena: ~Copyable {
+    /// The block being filled (`blockBytes` long) and how much of it is handed out.
     private var block: ItemTexts.Block?
     private var used = 0
-    private var capacity = 0
     static let blockBytes = 64 << 10
 
     public init() {}
@@ -242,13 +242,12 @@ public struct ItemTextArena: ~Copyable {
     /// A block and the offset in it of `size` bytes (a multiple of 8) for one item.
     mutating func room(_ size: Int) -> (ItemTexts.Block, Int) {
         if size > Self.blockBytes / 4 { return (Self.block(bytes: size), 0) }
-        if let block, used + size <= capacity {
+        if let block, used + size <= Self.blockBytes {
             defer { used += size }
             return (block, used)
         }
         let fresh = Self.block(bytes: Self.blockBytes)
         block = fresh
-        capacity = Self.blockBytes
         used = size
         return (fresh, 0)
     }

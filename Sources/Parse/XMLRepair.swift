@@ -91,6 +91,9 @@ struct XMLRepair {
     private var attributeNameLength = 0
     static let maxAttributeName = 256
 
+    /// The parser always passes a store. Without one, set-aside texts are written
+    /// as CDATA sections in place: the tests read that XML, and check the markers
+    /// against it (`SetAsideTextTests`).
     init(setAside: SetAsideText? = nil) {
         self.setAside = setAside
     }
