@@ -50,23 +50,16 @@ final class DraftFinisher: @unchecked Sendable {
 
     /// Touched only on `queue` once a batch was sent, then by `takeItems` after it waited for `queue`.
     private var finished: [Item] = []
-    /// The renderer's output buffers, kept from item to item. Touched only on `queue`,
-    /// then by `takeItems` after it waited for `queue`.
-    private var buffers = HTMLRenderBuffers()
-    /// The finished stories' paragraphs, counted as they are made (for recurring paragraphs).
-    private var tally = StoryText.ParagraphTally()
-    /// Where the items finished on `queue` keep their texts (blocks shared by
-    /// consecutive items). Touched only on `queue`, then by `takeItems`.
-    private var arena = ItemTextArena()
+    /// The queue's renderer buffers, paragraph tally and text arena. Touched only
+    /// on `queue`, then by `takeItems` after it waited for `queue`.
+    private var queueWork = Finishing()
 
     /// The guids of the drafts handed over so far. Touched only by the owning parse.
     private var guids = GuidCensus()
 
     /// The parsing thread's own renderer buffers, tally and text arena, for the
     /// batches it finishes itself (the tally joins the queue's in `takeItems`).
-    private var ownBuffers = HTMLRenderBuffers()
-    private var ownTally = StoryText.ParagraphTally()
-    private var ownArena = ItemTextArena()
+    private var ownWork = Finishing()
 
     /// Drafts handed over so far.
     private(set) var count = 0
@@ -96,16 +89,13 @@ final class DraftFinisher: @unchecked Sendable {
         sentAny = false
         var items = finished
         finished = []
-        // Taken before the merge, so that the merge does not copy a table still shared.
-        var tally = tally
-        self.tally = StoryText.ParagraphTally()
-        tally.merge(ownTally)
-        ownTally = StoryText.ParagraphTally()
-        let bytes = captured.bytes
         items.reserveCapacity(items.count + batch.count)
-        for d in batch {
-            items.append(ItemAssembler.finish(d, bytes: bytes, feedID: feedID, buffers: &buffers, tally: &tally, arena: &arena))
-        }
+        batch.withUnsafeBufferPointer { queueWork.finish($0, bytes: captured.bytes, feedID: feedID, into: &items) }
+        // Taken before the merge, so that the merge does not copy a table still shared.
+        var tally = queueWork.tally
+        queueWork.tally = StoryText.ParagraphTally()
+        tally.merge(ownWork.tally)
+        ownWork.tally = StoryText.ParagraphTally()
         batch = []
         batchBytes = 0
         captured.removeAll()
@@ -136,16 +126,7 @@ final class DraftFinisher: @unchecked Sendable {
         queue.async {
             // Read through buffer pointers: `sent.drafts[i]` copied each draft out of
             // the class (retaining its every string) to pass it.
-            let bytes = sent.bytes.bytes
-            sent.drafts.withUnsafeBufferPointer { list in
-                for i in list.indices {
-                    // Appended as it is made: mapping to an array and appending that
-                    // copied every item once more.
-                    let item = ItemAssembler.finish(
-                        list[i], bytes: bytes, feedID: feedID, buffers: &self.buffers, tally: &self.tally, arena: &self.arena)
-                    self.finished.append(item)
-                }
-            }
+            sent.drafts.withUnsafeBufferPointer { self.queueWork.finish($0, bytes: sent.bytes.bytes, feedID: feedID, into: &self.finished) }
             sent.drafts.removeAll(keepingCapacity: true)
             if sent.bytes.allocatedCount > Self.maxSpareBytes {
                 sent.bytes = ByteSink(capacity: 1 << 16)
@@ -164,19 +145,35 @@ extension DraftFinisher {
     private func finishHere() {
         var items: [Item] = []
         items.reserveCapacity(batch.count)
-        let bytes = captured.bytes
-        batch.withUnsafeBufferPointer { list in
-            for i in list.indices {
-                items.append(
-                    ItemAssembler.finish(list[i], bytes: bytes, feedID: feedID, buffers: &ownBuffers, tally: &ownTally, arena: &ownArena))
-            }
-        }
+        batch.withUnsafeBufferPointer { ownWork.finish($0, bytes: captured.bytes, feedID: feedID, into: &items) }
         batch.removeAll(keepingCapacity: true)
         captured.removeAll()
         batchBytes = 0
         sentAny = true
         let done = items
         queue.async { self.finished.append(contentsOf: done) }
+    }
+}
+
+/// What one thread finishes items with: the renderer's output buffers (kept from
+/// item to item), the count of the stories' paragraphs, and the blocks the items'
+/// texts go in. One value per thread, reached once a batch (one exclusivity check,
+/// not three an item).
+private struct Finishing: ~Copyable {
+    var buffers = HTMLRenderBuffers()
+    var tally = StoryText.ParagraphTally()
+    var arena = ItemTextArena()
+
+    /// Finishes `drafts` in order, appending each item as it is made (mapping to an
+    /// array and appending that copied every item once more). The drafts are read
+    /// where they lie (see `ItemAssembler.finish`).
+    mutating func finish(
+        _ drafts: UnsafeBufferPointer<FeedBuilder.Draft>, bytes: UnsafeBufferPointer<UInt8>, feedID: String, into items: inout [Item]
+    ) {
+        guard let first = drafts.baseAddress else { return }
+        for i in 0..<drafts.count {
+            items.append(ItemAssembler.finish(first + i, bytes: bytes, feedID: feedID, buffers: &buffers, tally: &tally, arena: &arena))
+        }
     }
 }
 

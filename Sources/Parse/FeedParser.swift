@@ -142,8 +142,13 @@ public final class FeedParser {
             let captured = bytes.bytes
             var tally = StoryText.ParagraphTally()
             var arena = ItemTextArena()
-            let finished = drafts.map {
-                ItemAssembler.finish($0, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally, arena: &arena)
+            var finished: [Item] = []
+            finished.reserveCapacity(drafts.count)
+            drafts.withUnsafeBufferPointer { list in
+                for i in list.indices {
+                    finished.append(ItemAssembler.finish(
+                        list.baseAddress! + i, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally, arena: &arena))
+                }
             }
             let (items, boilerplate) = ItemAssembler.complete(
                 finished, tally: tally, guids: GuidCensus(drafts), feed: info, feedID: options.feedID)

@@ -34,21 +34,24 @@ enum ItemAssembler {
     /// them into the item's block without a String of either.
     /// The item's cleaned story is counted in `tally` (for paragraphs recurring across items).
     /// Its texts go where `arena` has room (the calling thread's: see `ItemTextArena`).
+    /// The draft is read where it lies, in its batch: passed as a value (even
+    /// `borrowing`) out of an array, it was copied, each of its strings retained
+    /// and released again, item by item.
     static func finish(
-        _ d: borrowing FeedBuilder.Draft, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers,
+        _ d: UnsafePointer<FeedBuilder.Draft>, bytes: UnsafeBufferPointer<UInt8>, feedID: String, buffers: inout HTMLRenderBuffers,
         tally: inout StoryText.ParagraphTally, arena: inout ItemTextArena
     ) -> Item {
         // Every field made first and the item once: an item keeps its texts in one
         // block, which each change of a field would make again.
-        let guid = d.itemGuid
-        var url = d.link
-        if url == nil, d.guid != nil, d.guidIsPermalink, let g = d.guid,
+        let guid = d.pointee.itemGuid
+        var url = d.pointee.link
+        if url == nil, d.pointee.guid != nil, d.pointee.guidIsPermalink, let g = d.pointee.guid,
             let scheme = URLText.scheme(of: g), scheme == "http" || scheme == "https"
         {
             url = g
         }
-        let title = d.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
-        let summary = d.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode, buffers: &buffers) }?.nilIfEmpty
+        let title = d.pointee.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
+        let summary = d.pointee.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode, buffers: &buffers) }?.nilIfEmpty
         let fields = Fields(guid: guid, url: url, title: title)
         // The story's text is the content's; when the content gives none, the summary's.
         func assembled(html: Item.Text?, text: UnsafeBufferPointer<UInt8>?) -> Item {
@@ -61,7 +64,7 @@ enum ItemAssembler {
                 assemble(d, fields, feedID: feedID, tally: &tally, arena: &arena, summary: summary, contentHTML: html, contentText: $0)
             }
         }
-        guard let content = d.content else { return assembled(html: nil, text: nil) }
+        guard let content = d.pointee.content else { return assembled(html: nil, text: nil) }
         switch content.mode {
         case .html, .xhtml:
             let markup = content.bytes(in: bytes)
@@ -98,11 +101,11 @@ enum ItemAssembler {
     /// The item, from the draft and its rendered fields. `contentText` is the
     /// story's text before cleaning (the summary's when the content has none).
     private static func assemble(
-        _ d: borrowing FeedBuilder.Draft, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally,
+        _ d: UnsafePointer<FeedBuilder.Draft>, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally,
         arena: inout ItemTextArena, summary: String?, contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
     ) -> Item {
-        let published = d.published?.0 ?? d.updated?.0
-        var source = d.source
+        let published = d.pointee.published?.0 ?? d.pointee.updated?.0
+        var source = d.pointee.source
         // Page junk and the attribution line go here, item by item; paragraphs that
         // recur across items go in `complete`. Attribution first: "Originally published
         // by X" recurs across a reprinter's items, and must become their source before
@@ -127,16 +130,16 @@ enum ItemAssembler {
                 contentHTML: contentHTML.map(\.string))
         // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
         // and an item of 40,000 categories took seconds.
-        let authors = d.authors.count < 2 ? d.authors.map(\.0) : firstOfEach(
-            d.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
+        let authors = d.pointee.authors.count < 2 ? d.pointee.authors.map(\.0) : firstOfEach(
+            d.pointee.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
         let id = ItemKey.itemID(feedID: feedID, key: key)
-        let categories = firstOfEach(Array(d.categories), by: { $0 })
-        let enclosures = firstOfEach(d.enclosures.isEmpty ? d.mediaEnclosures : d.enclosures, by: \.url)
+        let categories = firstOfEach(Array(d.pointee.categories), by: { $0 })
+        let enclosures = firstOfEach(d.pointee.enclosures.isEmpty ? d.pointee.mediaEnclosures : d.pointee.enclosures, by: \.url)
         return withUnsafeMutablePointer(to: &arena) { arena in
             Item(
                 id: id, key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
-                published: published, updated: d.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
-                contentText: cleanedText, language: d.language, categories: categories, enclosures: enclosures, source: source,
+                published: published, updated: d.pointee.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
+                contentText: cleanedText, language: d.pointee.language, categories: categories, enclosures: enclosures, source: source,
                 arena: arena)
         }
     }
