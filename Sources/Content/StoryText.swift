@@ -215,7 +215,11 @@ public enum StoryText {
     public struct ParagraphTally: Sendable {
         private var counts = HashCounts(expected: 64)
         private var stories = 0
-        private var mine: [UInt64] = []
+        /// The last story's paragraph hashes (each once), not yet in `counts`: their
+        /// slots were prefetched when they were hashed, and they are counted with the
+        /// next story. A document's table outgrows the cache (50,000 stories: 4 MB),
+        /// and counting at once waited for a slot from memory, paragraph by paragraph.
+        private var pending: [UInt64] = []
 
         public init() {}
 
@@ -233,18 +237,26 @@ public enum StoryText {
         /// (`Paragraphs.ranges(b)`, as `StoryText.clean(utf8:)` returns them).
         public mutating func add(utf8 b: UnsafeBufferPointer<UInt8>, paragraphs: [Range<Int>]) {
             stories += 1
-            mine.removeAll(keepingCapacity: true)
+            countPending()
             for r in paragraphs where isLongEnough(b, r) {
                 let h = FastHash.hash(b, r)
-                if !mine.contains(h) { mine.append(h) }  // a handful per story: a list beats a set
+                guard !pending.contains(h) else { continue }  // a handful per story: a list beats a set
+                pending.append(h)
+                counts.prefetch(h)
             }
-            for h in mine { counts.increment(h) }
+        }
+
+        private mutating func countPending() {
+            for h in pending { counts.increment(h) }
+            pending.removeAll(keepingCapacity: true)
         }
 
         /// Adds the counts of `other` (stories counted apart, in the same document).
         public mutating func merge(_ other: ParagraphTally) {
             stories += other.stories
+            countPending()
             counts.merge(other.counts)
+            for h in other.pending { counts.increment(h) }
         }
 
         /// The paragraphs in at least two of `texts`, which must be the stories added
@@ -252,7 +264,9 @@ public enum StoryText {
         /// by text, so a collision changes nothing.
         public func recurring(in texts: some Sequence<String>) -> RecurringParagraphs {
             guard stories >= 2 else { return RecurringParagraphs([]) }
-            let suspects = counts.keys(countedAtLeast: 2)
+            var suspects = counts.keys(countedAtLeast: 2)
+            // The last story's paragraphs, one count each, are not in `counts` yet.
+            for h in pending where counts.count(h) >= 1 { suspects.insert(HashCounts.key(h)) }
             guard !suspects.isEmpty else { return RecurringParagraphs([]) }
             var exact: [String: Int] = [:]
             for t in texts {
@@ -360,6 +374,28 @@ public struct HashCounts: Sendable {
         }
         if inserted { used += 1 }
         return inserted
+    }
+
+    /// How many times `hash`'s key was counted (at most 255).
+    public func count(_ hash: UInt64) -> Int {
+        let key = Self.key(hash)
+        return slots.withUnsafeBufferPointer { t in
+            let mask = t.count - 1
+            var slot = Self.home(key, mask)
+            while t[slot] != 0 {
+                if Self.key(t[slot]) == key { return Int(t[slot] & 0xFF) }
+                slot = (slot + 1) & mask
+            }
+            return 0
+        }
+    }
+
+    /// Asks for the slot where `hash` would be counted, to be counted a little later
+    /// without waiting for memory (a slot moves only if the table grows before).
+    @inline(__always) public func prefetch(_ hash: UInt64) {
+        slots.withUnsafeBufferPointer { t in
+            feedspool_prefetch_for_write(t.baseAddress! + Self.home(Self.key(hash), t.count - 1))
+        }
     }
 
     /// The keys (see `key(_:)`) counted at least `n` times (`n` at most 255).

@@ -39,4 +39,8 @@ size_t feedspool_scalar_count(const uint8_t *p, size_t n);
 /// How many of the `n` bytes at `p` are `{` or `}`, but at most `limit` (it stops there).
 size_t feedspool_brace_count(const uint8_t *p, size_t n, size_t limit);
 
+/// Asks the CPU to bring the cache line at `p` in for a write, without waiting
+/// for it: for a table slot that will be read and written a little later.
+static inline void feedspool_prefetch_for_write(const void *p) { __builtin_prefetch(p, 1, 3); }
+
 #endif
