@@ -271,6 +271,9 @@ import Testing
         let recurring = StoryText.recurringParagraphs(["Story one text.\n\n\(bio)", "Story two text.\n\n\(bio)", "Story three."])
         #expect(recurring.paragraphs == [bio])
         #expect(StoryText.recurringParagraphs(["Only one item.\n\n\(bio)"]).isEmpty)
+        // The last story's paragraphs are counted late (with the next story); a
+        // repeat found only in it still counts.
+        #expect(StoryText.recurringParagraphs(["Story one text.\n\n\(bio)", "Story two text.\n\n\(bio)"]).paragraphs == [bio])
     }
 
     /// Stories counted in two tallies (the parsing thread's and the finishing
