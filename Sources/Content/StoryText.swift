@@ -352,7 +352,7 @@ public struct HashCounts: Sendable {
 
     /// Adds the counts of `other` (each stops at 255, as in `increment`).
     public mutating func merge(_ other: HashCounts) {
-        for s in other.slots where s != 0 { add(Self.key(s), s & 0xFF) }
+        for s in other.slots where s != 0 { _ = add(Self.key(s), s & 0xFF) }
     }
 
     /// Counts `key` (see `key(_:)`) `n` more times, stopping at 255; true when it
