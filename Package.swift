@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "feedspool", targets: ["feedspool"]),
+        .library(name: "FeedspoolModel", targets: ["FeedspoolModel"]),
         .library(name: "Parse", targets: ["Parse"]),
         .library(name: "Content", targets: ["Content"]),
         .library(name: "Fetch", targets: ["Fetch"]),
@@ -31,12 +32,14 @@ let package = Package(
         .target(name: "CSHA256"),
         // Not a library either: byte classification on SSE2, which Swift's SIMD types do not compile to.
         .target(name: "CByteScan"),
+        // glibc's malloc tunables and trim (malloc.h), which Swift's Glibc module leaves out.
+        .target(name: "CMalloc"),
         .systemLibrary(
             name: "CLibPQ", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
 
         // Pipeline stages.
-        .target(name: "FeedspoolModel", dependencies: ["CSHA256"]),
+        .target(name: "FeedspoolModel", dependencies: ["CSHA256", "CMalloc"]),
         .target(name: "Config", dependencies: ["FeedspoolModel"]),
         .target(name: "Content", dependencies: ["CByteScan"]),
         .target(name: "Parse", dependencies: ["FeedspoolModel", "Content", "CByteScan", "CLibXML2"]),

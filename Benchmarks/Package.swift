@@ -15,7 +15,7 @@ let package = Package(
         .systemLibrary(name: "CLibXML2Bench", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .executableTarget(
             name: "fetch-bench",
-            dependencies: [.product(name: "Fetch", package: "feedspool")]),
+            dependencies: [.product(name: "Fetch", package: "feedspool"), .product(name: "FeedspoolModel", package: "feedspool")]),
         .executableTarget(
             name: "dedup-bench",
             dependencies: [.product(name: "Dedup", package: "feedspool"), .product(name: "Store", package: "feedspool")]),
@@ -27,7 +27,9 @@ let package = Package(
             dependencies: [.product(name: "Parse", package: "feedspool")]),
         .executableTarget(
             name: "parse-bench",
-            dependencies: ["CLibXML2Bench", .product(name: "Parse", package: "feedspool")]),
+            dependencies: [
+                "CLibXML2Bench", .product(name: "Parse", package: "feedspool"), .product(name: "FeedspoolModel", package: "feedspool"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,6 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <malloc.h>
 
 CURLcode fs_easy_setopt_long(CURL *handle, CURLoption option, long value) { return curl_easy_setopt(handle, option, value); }
 CURLcode fs_easy_setopt_off(CURL *handle, CURLoption option, curl_off_t value) { return curl_easy_setopt(handle, option, value); }
@@ -65,9 +64,4 @@ int fs_epoll_ready(int set, curl_socket_t *sockets, int *masks, int capacity) {
         masks[i] = mask;
     }
     return n;
-}
-
-void fs_malloc_thresholds(int trim, int mmap) {
-    mallopt(M_TRIM_THRESHOLD, trim);
-    mallopt(M_MMAP_THRESHOLD, mmap);
 }

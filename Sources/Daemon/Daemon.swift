@@ -48,6 +48,11 @@ public final class Daemon: @unchecked Sendable {
     private var jobWakeups: DispatchSourceRead?
     private var signals: [DispatchSourceSignal] = []
     private var lastMaintenance = Date.distantPast
+    /// The process keeps the memory it frees while it works (`ProcessMemory`); see
+    /// `returnFreedMemoryWhenIdle`.
+    private var lastJobEnd = Date.distantPast
+    private var lastMemoryReturn = Date()
+    private var workedSinceMemoryReturn = false
     private let metrics = DaemonMetrics()
     private var healthServer: HealthServer?
     private let exit = DispatchSemaphore(value: 0)
@@ -176,6 +181,8 @@ public final class Daemon: @unchecked Sendable {
     private func jobEnded(_ job: FetchJob, _ outcome: JobOutcome) {
         dispatchPrecondition(condition: .onQueue(queue))
         inFlight[job.id] = nil
+        lastJobEnd = Date()
+        workedSinceMemoryReturn = true
         metrics.record(outcome)
         switch outcome {
         case .done(let r):
@@ -227,6 +234,7 @@ public final class Daemon: @unchecked Sendable {
         guard !stopping else { return }
         fill()  // manual jobs from `feedspool fetch` in another process
         let now = Date()
+        returnFreedMemoryWhenIdle(now)
         guard now.timeIntervalSince(lastMaintenance) >= 15 else { return }
         lastMaintenance = now
         do {
@@ -238,6 +246,30 @@ public final class Daemon: @unchecked Sendable {
         } catch {
             log.error("maintenance failed", metadata: ["reason": "\(error.message)"])
         }
+    }
+
+    /// How long the daemon waits without a job before it gives freed memory back.
+    static let idleBeforeMemoryReturn: TimeInterval = 10
+    /// How often a daemon that is never idle gives freed memory back all the same.
+    static let busyMemoryReturnInterval: TimeInterval = 600
+
+    /// Gives the memory the process freed back to the kernel once no job has run for
+    /// `idleBeforeMemoryReturn` (and every `busyMemoryReturnInterval` in a daemon
+    /// never idle so long). While jobs run, it stays for the next ones: given back
+    /// at once, as glibc does by default, the next large feed faulted it in again
+    /// page by page (`ProcessMemory`).
+    private func returnFreedMemoryWhenIdle(_ now: Date) {
+        guard workedSinceMemoryReturn else { return }
+        let idle = inFlight.isEmpty && now.timeIntervalSince(lastJobEnd) >= Self.idleBeforeMemoryReturn
+        guard idle || now.timeIntervalSince(lastMemoryReturn) >= Self.busyMemoryReturnInterval else { return }
+        let before = ProcessMemory.residentBytes()
+        ProcessMemory.returnFreedMemory()
+        let after = ProcessMemory.residentBytes()
+        lastMemoryReturn = now
+        workedSinceMemoryReturn = false
+        log.debug(
+            "gave freed memory back to the system",
+            metadata: ["rss_mib_before": "\((before ?? 0) >> 20)", "rss_mib_after": "\((after ?? 0) >> 20)", "idle": "\(idle)"])
     }
 
     /// WATCHDOG=1 only while the store answers.

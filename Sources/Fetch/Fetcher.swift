@@ -28,12 +28,10 @@ public final class Fetcher: Sendable {
         }
         curl_global_init(Int(CURL_GLOBAL_ALL))
         // Bodies are allocated on the curl queue and freed wherever their consumer
-        // runs. With glibc's default 128 KiB trim threshold, the arenas gave that
-        // memory back to the kernel and faulted it in again for the next bodies:
-        // about 6 page faults per 30 KB feed (fetch-bench: 60,000 per 10,000 feeds,
-        // 3,500 with this). Keep up to 4 MiB free at an arena's top, and take
-        // bodies up to 1 MiB from the heap, not from a fresh mmap each.
-        fs_malloc_thresholds(4 << 20, 1 << 20)
+        // runs: with glibc's defaults that memory went back to the kernel and was
+        // faulted in again for the next bodies (fetch-bench: 60,000 faults per
+        // 10,000 feeds). The process keeps it (`ProcessMemory.keepFreedMemory`,
+        // which `feedspool` and the benchmarks set at their start).
     }()
 
     public init(settings: FetchSettings = FetchSettings()) {

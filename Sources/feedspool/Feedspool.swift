@@ -1,7 +1,14 @@
 import ArgumentParser
+import FeedspoolModel
 
 @main
 struct Feedspool: ParsableCommand {
+    /// Sets the process's memory policy before any command runs (threads allocate).
+    static func main() {
+        ProcessMemory.keepFreedMemory()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "feedspool",
         abstract: "Polls RSS and Atom feeds and spools every new story as one JSON file.",

@@ -211,3 +211,15 @@ import Testing
         #expect(names.claim("a-4") == "a-4-2")
     }
 }
+
+@Suite struct ProcessMemoryTests {
+    /// glibc takes the policy (its tunables are reached through CMalloc, whose
+    /// glibc check must see glibc's headers), and the process can read its RSS.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/status"), "no /proc: not Linux"))
+    func glibcTakesThePolicy() {
+        #expect(ProcessMemory.keepFreedMemory())
+        #expect((ProcessMemory.residentBytes() ?? 0) > 1 << 20)
+        // Whether any was free to give back depends on what other tests hold; it must not fail or crash.
+        _ = ProcessMemory.returnFreedMemory()
+    }
+}

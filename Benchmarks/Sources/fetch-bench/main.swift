@@ -1,3 +1,4 @@
+import FeedspoolModel
 import Fetch
 import Foundation
 
@@ -24,6 +25,7 @@ settings.concurrency = concurrency
 settings.perHost = concurrency
 settings.perHostSpacing = 0
 settings.addresses = AddressPolicy(allowPrivateNetworks: true)
+ProcessMemory.keepFreedMemory()  // as `feedspool` sets it at its start
 let fetcher = Fetcher(settings: settings)
 
 final class Tally: @unchecked Sendable {  // guarded by `lock`

@@ -1,10 +1,11 @@
 import CLibXML2Bench
+import FeedspoolModel
 import Foundation
 import Parse
 
 // Parse throughput, feedspool against the ceiling of the same library.
 //
-//   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R]
+//   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R] [--malloc-defaults]
 //
 // Generates (once, into Benchmarks/data/) a ~50 MB RSS 2.0 file of 50,000
 // items with HTML content in CDATA, the same file with the HTML escaped instead
@@ -17,6 +18,9 @@ import Parse
 //             but print)
 // Both read the file from disk in 1 MiB chunks, as `feedspool parse` does.
 // Each pass runs R times (default 3) in its process; the best time counts.
+// Both passes run with the memory policy `feedspool` sets at its start
+// (`ProcessMemory.keepFreedMemory`: freed memory stays for the next document);
+// --malloc-defaults runs them with glibc's defaults instead.
 
 let arguments = CommandLine.arguments
 func option(_ name: String, _ fallback: Int) -> Int {
@@ -101,6 +105,7 @@ func threadCPUSeconds() -> Double {
 
 if let i = arguments.firstIndex(of: "--child") {
     let mode = arguments[i + 1], path = arguments[i + 2], runs = option("--runs", 3)
+    if !arguments.contains("--malloc-defaults") { ProcessMemory.keepFreedMemory() }
     // The passes run on a thread of their own, not the process's main thread: the
     // daemon parses on Dispatch's worker threads, and glibc treats the main
     // thread's heap differently (it hands freed memory at its top back to the
@@ -201,6 +206,7 @@ func generate(items: Int, dir: URL) throws -> [URL] {
 
 let items = option("--items", 50_000)
 let runs = option("--runs", 3)
+let mallocDefaults = arguments.contains("--malloc-defaults")
 let dataDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data").standardizedFileURL
 let files = try generate(items: items, dir: dataDir)
 
@@ -209,7 +215,7 @@ func child(_ mode: String, _ file: URL) -> (
 ) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    p.arguments = ["--child", mode, file.path, "--runs", String(runs)]
+    p.arguments = ["--child", mode, file.path, "--runs", String(runs)] + (mallocDefaults ? ["--malloc-defaults"] : [])
     let out = Pipe()
     p.standardOutput = out
     try! p.run()
@@ -223,6 +229,9 @@ print("parse-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, best 
 print("  CPU s: CPU time of the best run, all threads, then the calling (parsing) thread's share; feedspool")
 print("         finishes items on a second thread, which has the rest")
 print("  peak RSS: after the first run, and after all \(runs) (freed memory that malloc keeps for reuse)")
+print(mallocDefaults
+    ? "  memory: glibc's defaults (--malloc-defaults)"
+    : "  memory: feedspool's policy (freed memory kept for the next run, as `feedspool` keeps it; --malloc-defaults: glibc's)")
 print("file                     MB  pass        seconds    CPU s (parsing)     MB/s    items/s   peak RSS 1st / all   vs ceiling")
 for file in files {
     let size = Double((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 1_000_000

@@ -43,10 +43,6 @@ int fs_sockaddr_ip(const struct curl_sockaddr *_Nonnull address, unsigned char *
 /* The data.result member of a CURLMsg (a union). */
 CURLcode fs_msg_result(const CURLMsg *_Nonnull message);
 
-/* glibc's mallopt, which Swift's Glibc module leaves out (malloc.h): free
-   memory kept at an arena's top before it goes back to the kernel, and the
-   size from which an allocation is its own mmap. */
-void fs_malloc_thresholds(int trim, int mmap);
 
 /* An epoll set of curl's sockets, watched as a whole by one Dispatch read
    source (an epoll descriptor is readable while any socket in it is ready).
