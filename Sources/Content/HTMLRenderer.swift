@@ -196,14 +196,15 @@ private struct Renderer: ~Copyable {
         var i = 0
         let n = input.count
         while i < n {
-            // A run of text up to the next '<'.
-            let j = ByteScan.next(input, from: i, to: n, lt)
-            if j > i {
-                if dropDepth == 0 { emitText(i, j) }
-                i = j
-                continue
+            if input[i] == lt {
+                i = markup(at: i)
+            } else if dropDepth > 0 {
+                i = ByteScan.next(input, from: i, to: n, lt)  // the text of a dropped element
+            } else {
+                // Text up to the next '<', read once: the scan for plain runs stops at
+                // it (a search for '<' first read all text twice).
+                i = emitText(i, n, stopAtTag: true)
             }
-            i = markup(at: i)
         }
         if wantHTML {
             while let key = open.popLast() { writeEndTag(key) }
@@ -217,7 +218,7 @@ private struct Renderer: ~Copyable {
     mutating func markup(at i: Int) -> Int {
         let n = input.count
         guard i + 1 < n else {
-            if dropDepth == 0 { emitText(i, n) }
+            if dropDepth == 0 { _ = emitText(i, n, stopAtTag: false) }
             return n
         }
         let c = input[i + 1]
@@ -240,7 +241,7 @@ private struct Renderer: ~Copyable {
                 while j < n && input[j] != gt { j += 1 }
                 return min(n, j + 1)
             }
-            if dropDepth == 0 { emitText(i, i + 1) }  // a literal '<'
+            if dropDepth == 0 { _ = emitText(i, i + 1, stopAtTag: false) }  // a literal '<'
             return i + 1
         }
         var j = nameStart
@@ -270,8 +271,7 @@ private struct Renderer: ~Copyable {
                 if j < n && (input[j] == quote || input[j] == apostrophe) {
                     let q = input[j]
                     vStart = j + 1
-                    j += 1
-                    while j < n && input[j] != q { j += 1 }
+                    j = ByteScan.next(input, from: j + 1, to: n, q)  // eight bytes a step: URLs are long
                     vEnd = j
                     if j < n { j += 1 }
                 } else {
@@ -353,7 +353,9 @@ private struct Renderer: ~Copyable {
         return n
     }
 
-    mutating func emitText(_ start: Int, _ end: Int) {
+    /// Writes the text in `start..<end`, or, with `stopAtTag`, up to the first '<'
+    /// there; returns where it stopped.
+    mutating func emitText(_ start: Int, _ end: Int, stopAtTag: Bool) -> Int {
         var i = start
         while i < end {
             // Fast path: a run of bytes that need no escaping, decoding or collapsing.
@@ -371,6 +373,7 @@ private struct Renderer: ~Copyable {
                 if i >= end { break }
             }
             let c = input[i]
+            if c == lt && stopAtTag { return i }
             if c == amp {
                 if let (len, value) = HTMLEntities.referenceBytes(in: input, at: i), i + len <= end {
                     // Written as its character, escaped: `&lt;` and `&amp;` come out as they went
@@ -409,6 +412,7 @@ private struct Renderer: ~Copyable {
             if wantText { textByte(c) }
             i += 1
         }
+        return i
     }
 
     /// Appends one byte of decoded text to the plain-text output, collapsing whitespace.
