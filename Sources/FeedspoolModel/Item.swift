@@ -112,12 +112,12 @@ public struct Item: Sendable, Hashable {
     /// the arena has room, in a block shared with the items made before and after
     /// it (see `ItemTextArena`).
     public init(
-        id: String, key: String, guid: String?, url: String?, title: String?, authors: [String], published: Date?,
+        id: Text, key: String, guid: String?, url: String?, title: Text?, authors: [String], published: Date?,
         updated: Date?, summary: Text?, contentHTML: Text?, contentText: Text?, language: String?, categories: [String],
         enclosures: [Enclosure], source: ItemSource?, arena: UnsafeMutablePointer<ItemTextArena>? = nil
     ) {
         self.texts = ItemTexts(
-            .string(id), .string(key), guid.map(Text.string), url.map(Text.string), title.map(Text.string), summary,
+            id, .string(key), guid.map(Text.string), url.map(Text.string), title, summary,
             contentHTML, contentText, authors: authors, categories: categories, arena: arena)
         self.published = published
         self.updated = updated

@@ -98,6 +98,23 @@ public struct SHA256: Sendable {
         }
     }
 
+    /// Lowercase hex of the digest's first `out.count / 2` bytes, written into `out`:
+    /// whole state words, so `out.count` is a multiple of 8 (at most 64). The hasher
+    /// should not be used afterwards.
+    public mutating func finalizeHex(into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(out.count % 8 == 0 && out.count <= 64)
+        pad()
+        let state = self.state
+        withUnsafeBytes(of: state) { words in
+            for w in 0..<(out.count / 8) {
+                // Each word's digits, most significant first (a byte at a time through
+                // `digestByte` took some 40 instructions a byte).
+                let v = words.load(fromByteOffset: 4 * w, as: UInt32.self)
+                for k in 0..<8 { out[8 * w + k] = Hex.digit(UInt8(truncatingIfNeeded: v >> UInt32(28 - 4 * k)) & 0xF) }
+            }
+        }
+    }
+
     /// Byte `k` of the digest (the state words, big-endian).
     @inline(__always) private func digestByte(_ k: Int) -> UInt8 {
         let word: UInt32

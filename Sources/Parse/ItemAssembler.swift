@@ -50,8 +50,13 @@ enum ItemAssembler {
         {
             url = g
         }
-        let title = d.pointee.title.map { FeedBuilder.plainText($0.0.bytes(in: bytes), mode: $0.0.mode) }?.nilIfEmpty
-        let summary = d.pointee.summary.map { FeedBuilder.paragraphs($0.0.bytes(in: bytes), mode: $0.0.mode, buffers: &buffers) }?.nilIfEmpty
+        let title = d.pointee.title.flatMap { t in
+            asItIs(t.0.bytes(in: bytes), t.0.mode) ?? FeedBuilder.plainText(t.0.bytes(in: bytes), mode: t.0.mode).nilIfEmpty.map(Item.Text.string)
+        }
+        let summary = d.pointee.summary.flatMap { t in
+            asItIs(t.0.bytes(in: bytes), t.0.mode)
+                ?? FeedBuilder.paragraphs(t.0.bytes(in: bytes), mode: t.0.mode, buffers: &buffers).nilIfEmpty.map(Item.Text.string)
+        }
         let fields = Fields(guid: guid, url: url, title: title)
         // The story's text is the content's; when the content gives none, the summary's.
         func assembled(html: Item.Text?, text: UnsafeBufferPointer<UInt8>?) -> Item {
@@ -59,8 +64,7 @@ enum ItemAssembler {
                 return assemble(
                     d, fields, feedID: feedID, tally: &tally, arena: &arena, summary: summary, contentHTML: html, contentText: text)
             }
-            var summaryText = summary ?? ""
-            return summaryText.withUTF8 {
+            return summary.withUTF8 {
                 assemble(d, fields, feedID: feedID, tally: &tally, arena: &arena, summary: summary, contentHTML: html, contentText: $0)
             }
         }
@@ -91,18 +95,27 @@ enum ItemAssembler {
         }
     }
 
+    /// A title or summary that is its own plain text, as its captured bytes: printable
+    /// ASCII, one space between words, no markup or reference (most titles and many
+    /// summaries). `plainText` and `paragraphs` would give the same bytes back as a
+    /// String, which the item copied and freed. Nil for any other value (and an empty one).
+    private static func asItIs(_ b: UnsafeBufferPointer<UInt8>, _ mode: TextMode) -> Item.Text? {
+        guard mode != .xhtml, !b.isEmpty, TextBytes.isASCIIWithoutMarkup(b), TextBytes.isCollapsedASCII(b) else { return nil }
+        return .utf8(b)
+    }
+
     /// The draft's short fields, as `finish` read them.
     private struct Fields {
         var guid: String?
         var url: String?
-        var title: String?
+        var title: Item.Text?
     }
 
     /// The item, from the draft and its rendered fields. `contentText` is the
     /// story's text before cleaning (the summary's when the content has none).
     private static func assemble(
         _ d: UnsafePointer<FeedBuilder.Draft>, _ f: Fields, feedID: String, tally: inout StoryText.ParagraphTally,
-        arena: inout ItemTextArena, summary: String?, contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
+        arena: inout ItemTextArena, summary: Item.Text?, contentHTML: Item.Text?, contentText: UnsafeBufferPointer<UInt8>?
     ) -> Item {
         let published = d.pointee.published?.0 ?? d.pointee.updated?.0
         var source = d.pointee.source
@@ -126,21 +139,21 @@ enum ItemAssembler {
         }
         let key = f.guid.map { "guid:" + $0 } ?? f.url.map { "link:" + $0 }
             ?? hashKey(
-                guid: f.guid, url: f.url, title: f.title, published: published, summary: summary,
+                guid: f.guid, url: f.url, title: f.title.map(\.string), published: published, summary: summary.map(\.string),
                 contentHTML: contentHTML.map(\.string))
         // Repeats dropped in one pass with a set: `contains` on the list was quadratic,
         // and an item of 40,000 categories took seconds.
         let authors = d.pointee.authors.count < 2 ? d.pointee.authors.map(\.0) : firstOfEach(
             d.pointee.authors.enumerated().sorted(by: { ($0.element.1, $0.offset) < ($1.element.1, $1.offset) }).map(\.element.0), by: { $0 })
-        let id = ItemKey.itemID(feedID: feedID, key: key)
         let categories = firstOfEach(Array(d.pointee.categories), by: { $0 })
         let enclosures = firstOfEach(d.pointee.enclosures.isEmpty ? d.pointee.mediaEnclosures : d.pointee.enclosures, by: \.url)
-        return withUnsafeMutablePointer(to: &arena) { arena in
-            Item(
-                id: id, key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
-                published: published, updated: d.pointee.updated?.0, summary: summary.map(Item.Text.string), contentHTML: contentHTML,
+        return ItemKey.withItemID(feedID: feedID, key: key) { id in
+            withUnsafeMutablePointer(to: &arena) { arena in Item(
+                id: .utf8(id), key: key, guid: f.guid, url: f.url, title: f.title, authors: authors,
+                published: published, updated: d.pointee.updated?.0, summary: summary, contentHTML: contentHTML,
                 contentText: cleanedText, language: d.pointee.language, categories: categories, enclosures: enclosures, source: source,
                 arena: arena)
+            }
         }
     }
 
@@ -289,6 +302,17 @@ extension Optional where Wrapped == String {
     fileprivate mutating func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
         guard self != nil else { return try body(nil) }
         return try self!.withUTF8 { try body($0) }
+    }
+}
+
+extension Optional where Wrapped == Item.Text {
+    /// Calls `body` with the text's UTF-8 bytes (none for nil).
+    fileprivate func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        switch self {
+        case .none: return body(UnsafeBufferPointer(start: nil, count: 0))
+        case .utf8(let b): return body(b)
+        case .string(var s): return s.withUTF8(body)
+        }
     }
 }
 

@@ -46,7 +46,7 @@ import Testing
         func make(_ n: Int, _ arena: UnsafeMutablePointer<ItemTextArena>?) -> Item {
             let body = n == 7 ? String(repeating: "long story ", count: 3_000) : "story \(n) ü"
             return Item(
-                id: "id\(n)", key: "guid:\(n)", guid: "\(n)", url: f.url, title: n % 3 == 0 ? nil : "title \(n)", authors: n % 2 == 0 ? [] : ["A \(n)"],
+                id: .string("id\(n)"), key: "guid:\(n)", guid: "\(n)", url: f.url, title: n % 3 == 0 ? nil : .string("title \(n)"), authors: n % 2 == 0 ? [] : ["A \(n)"],
                 published: f.published, updated: nil, summary: .string("s\(n)"), contentHTML: .string("<p>\(body)</p>"),
                 contentText: .string(body), language: nil, categories: ["c\(n)"], enclosures: [], source: nil, arena: arena)
         }
@@ -77,16 +77,16 @@ import Testing
                 id: f.id, key: f.key, guid: f.guid, url: f.url, title: f.title, authors: f.authors, published: f.published,
                 updated: f.updated, summary: summary, contentHTML: html, contentText: text, language: f.language,
                 categories: f.categories, enclosures: f.enclosures, source: f.source)
-            var s = summary ?? "", h = html ?? "", t = text ?? ""
+            var s = summary ?? "", h = html ?? "", t = text ?? "", title = f.title!
             let bytes = s.withUTF8 { sb in
                 h.withUTF8 { hb in
-                    t.withUTF8 { tb in
+                    t.withUTF8 { tb in title.withUTF8 { titleBytes in
                         Item(
-                            id: f.id, key: f.key, guid: f.guid, url: f.url, title: f.title, authors: f.authors,
+                            id: .string(f.id), key: f.key, guid: f.guid, url: f.url, title: .utf8(titleBytes), authors: f.authors,
                             published: f.published, updated: f.updated, summary: summary == nil ? nil : .utf8(sb),
                             contentHTML: html == nil ? nil : .utf8(hb), contentText: text == nil ? nil : .string(String(decoding: tb, as: UTF8.self)),
                             language: f.language, categories: f.categories, enclosures: f.enclosures, source: f.source)
-                    }
+                    } }
                 }
             }
             #expect(bytes == strings)

@@ -85,6 +85,10 @@ import Testing
         // SPEC: the first 16 bytes of SHA-256 over feed id, a zero byte and the key, in hex
         // (Python: hashlib.sha256(b"racurs\x00guid:42").hexdigest()[:32]).
         #expect(a == "10cc5ffcfde552e0488eeae31ed8dd0b")
+        // The id written from the stack (as the parser gives it to items) is the same.
+        #expect(ItemKey.withItemID(feedID: "racurs", key: "guid:42") { String(decoding: $0, as: UTF8.self) } == a)
+        let long = "link:https://example.org/" + String(repeating: "ü", count: 100)
+        #expect(ItemKey.withItemID(feedID: "f", key: long) { String(decoding: $0, as: UTF8.self) } == ItemKey.itemID(feedID: "f", key: long))
     }
 }
 
