@@ -132,6 +132,10 @@ import Testing
         #expect(p.items[2].key.hasPrefix("hash:"))
         // The same document parsed again gives the same ids.
         #expect(try Fixture.parse("rss-repeated-guid.xml").items.map(\.id) == p.items.map(\.id))
+        // Two items, the repeat in the last one (the census counts each guid late).
+        let two = try parse(rss("<item><title>A</title><guid>g</guid></item><item><title>B</title><guid>g</guid></item>"))
+        #expect(two.items.map(\.key).allSatisfy { $0.hasPrefix("hash:") })
+        #expect(Set(two.items.map(\.id)).count == 2)
     }
 
     @Test func identicalItemsAreKeptWithDistinctIDs() throws {
