@@ -38,6 +38,15 @@ public struct ByteSink: ~Copyable {
         used += run.count
     }
 
+    /// `run` with `bits` set in each byte (`0x20`: ASCII letters lowercased, for a
+    /// name of letters, digits and '-').
+    @inlinable @inline(__always) public mutating func append(contentsOf run: UnsafeBufferPointer<UInt8>, setting bits: UInt8) {
+        guard let source = run.baseAddress, run.count > 0 else { return }
+        if used + run.count > capacity { grow(to: used + run.count) }
+        for k in 0..<run.count { base[used + k] = source[k] | bits }
+        used += run.count
+    }
+
     @inlinable @inline(__always) public mutating func append(literal s: StaticString) {
         append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }

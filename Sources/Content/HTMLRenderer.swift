@@ -384,7 +384,11 @@ private struct Renderer: ~Copyable {
                         if value.count == 2 && value[0] == 0xC2 && value[1] == 0xA0 {
                             textByte(0x20)  // U+00A0 (no-break space) is a space in plain text
                         } else {
-                            for b in value { textByte(b) }
+                            // The first byte settles a space or break owed; the rest go as they
+                            // are (no reference's value has white space or a control after its
+                            // first byte: checked over the table, HTMLEntitiesTests).
+                            textByte(value[0])
+                            if value.count > 1 { text.append(contentsOf: ShortUTF8(packed: value.packed >> 8, count: value.count - 1)) }
                         }
                     }
                     i += len
@@ -441,15 +445,14 @@ private struct Renderer: ~Copyable {
         for k in 0..<attrCount {
             let a = attrs[k]
             guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(onElementBit: elementBit) else { continue }
-            if k > 0 && attrs[0..<k].contains(where: { $0.key == a.key }) { continue }  // first one wins
+            if k > 0 && (0..<k).contains(where: { attrs[$0].key == a.key }) { continue }  // first one wins
             Self.decodeAttribute(input, a.valueStart, a.valueEnd, into: &scratch)
             if policy.isURL {
                 guard Self.checkURL(&scratch, isLink: a.key == HTMLTags.href, baseURL: baseURL) else { continue }
             }
             html.append(0x20)
             appendName(a.key)
-            html.append(equals)
-            html.append(quote)
+            html.append(literal: "=\"")
             appendEscaped(scratch, to: &html)
             html.append(quote)
         }
@@ -468,8 +471,7 @@ private struct Renderer: ~Copyable {
     /// so `| 0x20` lowercases the letters and leaves the rest (cheaper than spelling
     /// the key out again).
     @inline(__always) mutating func appendName(_ start: Int, _ end: Int) {
-        html.reserve(end - start)
-        for k in start..<end { html.append(input[k] | 0x20) }
+        html.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<end]), setting: 0x20)
     }
 
     /// Writes the name a packed key stands for (see `packName`), without allocating:
