@@ -69,19 +69,18 @@ public struct HTMLRenderBuffers: ~Copyable {
     /// attributes of a tag, an attribute value (each was an allocation per story).
     var open: [UInt64]
     var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)]
-    var scratch: [UInt8]
+    var scratch: ByteSink
 
     public init() {
         self.init(
-            html: ByteSink(capacity: 4096), text: ByteSink(capacity: 4096), open: [], attrs: [], scratch: [])
+            html: ByteSink(capacity: 4096), text: ByteSink(capacity: 4096), open: [], attrs: [], scratch: ByteSink(capacity: 128))
         open.reserveCapacity(16)
         attrs.reserveCapacity(8)
-        scratch.reserveCapacity(128)
     }
 
     init(
         html: consuming ByteSink, text: consuming ByteSink, open: [UInt64],
-        attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)], scratch: [UInt8]
+        attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)], scratch: consuming ByteSink
     ) {
         self.html = html
         self.text = text
@@ -157,7 +156,7 @@ private struct Renderer: ~Copyable {
     /// Start tags not written for `maxOpen`, whose end tags are still to come.
     var tooDeep = 0
     /// Reused for attribute values, so that sanitizing a tag allocates nothing.
-    var scratch: [UInt8] = []
+    var scratch: ByteSink
     /// The attributes of the tag being read, reused from tag to tag.
     /// Its first `attrCount` entries; later ones are stale (emptying the array per
     /// tag went through Array's generic range replacement).
@@ -453,7 +452,7 @@ private struct Renderer: ~Copyable {
             html.append(0x20)
             appendName(a.key)
             html.append(literal: "=\"")
-            appendEscaped(scratch, to: &html)
+            appendEscaped(scratch.bytes, to: &html)
             html.append(quote)
         }
         html.append(gt)
@@ -495,8 +494,10 @@ private struct Renderer: ~Copyable {
     /// An attribute value with its character references decoded, into `out` (cleared first).
     /// (Static, with the input passed in: a method of `self` given `&self.scratch`
     /// made Swift copy the whole renderer for every attribute.)
-    static func decodeAttribute(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
+    /// (A `ByteSink`, not an array: emptying an array and appending to it took some
+    /// 360 instructions an attribute through Array's generic paths.)
+    static func decodeAttribute(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, into out: inout ByteSink) {
+        out.removeAll()
         var i = start
         while i < end {
             // A run without references or control characters: copied at once.
@@ -522,35 +523,36 @@ private struct Renderer: ~Copyable {
 
     /// Checks a URL attribute value in place: trims it, refuses a disallowed
     /// scheme (returns false), and makes a relative one absolute when there is a base.
-    static func checkURL(_ value: inout [UInt8], isLink: Bool, baseURL: URL?) -> Bool {
+    static func checkURL(_ value: inout ByteSink, isLink: Bool, baseURL: URL?) -> Bool {
         var start = 0, end = value.count
         while start < end, value[start] <= 0x20 { start += 1 }
         while end > start, value[end - 1] <= 0x20 { end -= 1 }
-        if start > 0 || end < value.count { value = Array(value[start..<end]) }
-        let scheme = URLText.schemeKind(of: value)
+        value.truncate(to: end)
+        value.removeFirst(start)
+        let scheme = URLText.schemeKind(of: value.bytes)
         switch scheme {
         case .relative, .http: break
         case .linkOnly: if !isLink { return false }
         case .other: return false
         }
         if scheme == .relative, let baseURL {
-            value = Array(URLText.resolve(String(decoding: value, as: UTF8.self), against: baseURL).utf8)
+            let resolved = URLText.resolve(String(decoding: value.bytes, as: UTF8.self), against: baseURL)
+            value.removeAll()
+            value.append(contentsOf: Array(resolved.utf8))
         }
         return true
     }
 }
 
-private func appendEscaped(_ bytes: [UInt8], to out: inout ByteSink) {
-    bytes.withUnsafeBufferPointer { b in
-        var i = 0
-        while i < b.count {
-            var j = i
-            while j < b.count, b[j] != amp, b[j] != lt, b[j] != gt, b[j] != quote, !isControl(b[j]) { j += 1 }
-            if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])) }
-            guard j < b.count else { return }
-            appendEscaped(CollectionOfOne(b[j]), to: &out)
-            i = j + 1
-        }
+private func appendEscaped(_ b: UnsafeBufferPointer<UInt8>, to out: inout ByteSink) {
+    var i = 0
+    while i < b.count {
+        var j = i
+        while j < b.count, b[j] != amp, b[j] != lt, b[j] != gt, b[j] != quote, !isControl(b[j]) { j += 1 }
+        if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j])) }
+        guard j < b.count else { return }
+        appendEscaped(CollectionOfOne(b[j]), to: &out)
+        i = j + 1
     }
 }
 

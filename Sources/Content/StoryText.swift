@@ -37,7 +37,8 @@ public enum StoryText {
 
     public static func clean(utf8 b: UnsafeBufferPointer<UInt8>) -> CleanedUTF8 {
         var kept = Paragraphs.ranges(b)
-        kept.removeAll { isJunk(b, $0) }  // in place: `filter` grew a second array from empty
+        // Most stories have no junk: looked for first, removed (in place) only when found.
+        if kept.contains(where: { isJunk(b, $0) }) { kept.removeAll { isJunk(b, $0) } }
         var source: String?
         // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
         // The last one names the source; a reprint of a reprint carries the first
@@ -88,11 +89,11 @@ public enum StoryText {
 
     static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
         if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
-        // The first byte rules out most paragraphs before any counting or comparing.
-        guard let candidates = junkPrefixesByFirstByte[firstByte(b, r)], !Paragraphs.hasAtLeast(200, charactersIn: b, r) else {
-            return false
-        }
-        return candidates.contains { hasPrefix(b, r, $0) } || (r.count == 5 && hasPrefix(b, r, share))
+        // The first byte rules out most paragraphs before any comparing, and a prefix
+        // that matches (rarely) before the length is counted.
+        guard let candidates = junkPrefixesByFirstByte[firstByte(b, r)] else { return false }
+        guard candidates.contains(where: { hasPrefix(b, r, $0) }) || (r.count == 5 && hasPrefix(b, r, share)) else { return false }
+        return !Paragraphs.hasAtLeast(200, charactersIn: b, r)
     }
 
     private static let share = Array("share".utf8)

@@ -36,6 +36,10 @@ public enum URLText {
     /// Classifies the scheme of a URL's bytes without allocating, ignoring
     /// white space and control characters inside it as browsers do.
     public static func schemeKind(of value: [UInt8]) -> SchemeKind {
+        value.withUnsafeBufferPointer { schemeKind(of: $0) }
+    }
+
+    public static func schemeKind(of value: UnsafeBufferPointer<UInt8>) -> SchemeKind {
         var packed: UInt64 = 0
         var length = 0
         for b in value {

@@ -45,6 +45,14 @@ import Testing
         #expect(out == #"<a href="https://news.example/europe/x.html?a=1&amp;b=2">x</a><img src="https://news.example/i/p.png">"#)
     }
 
+    /// URL values are trimmed of white space (and controls) before their scheme is
+    /// read, then resolved; references in them are decoded and written escaped.
+    @Test func urlValuesAreTrimmedCheckedAndResolved() {
+        let html = #"<a href="  /a/b.html  ">x</a><img src=" i.png"> <a href="\#n mailto:x@y ">m</a> <img src=" mailto:x@y">"#
+            + #" <a href="java&#09;script:alert(1)">j</a> <a href="&#32;/c?d=1&amp;e=2">c</a>"#
+        #expect(Sanitizer.sanitize(html, baseURL: URL(string: "https://s.example/feeds/rss.xml")) == #"<a href="https://s.example/a/b.html">x</a><img src="https://s.example/feeds/i.png"> <a href="mailto:x@y">m</a> <img> <a>j</a> <a href="https://s.example/c?d=1&amp;e=2">c</a>"#)
+    }
+
     @Test func closesUnclosedTagsAndIgnoresStrayEndTags() {
         #expect(Sanitizer.sanitize("<p>one <b>two <i>three") == "<p>one <b>two <i>three</i></b></p>")
         #expect(Sanitizer.sanitize("a</b></p>b") == "ab")
