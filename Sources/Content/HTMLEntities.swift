@@ -160,11 +160,24 @@ public enum HTMLEntities {
             if i < buf.count, buf[i] == UInt8(ascii: ";") { i += 1 }
             return (i - start, ShortUTF8(scalar(forCodePoint: value)))
         }
+        // The name, packed as `pack` packs it while it is read (for the names of at
+        // most ten characters the packed table holds; a second pass cost as much again).
         var j = i
-        while j < buf.count, j - i < 40, isAlnum(buf[j]) { j += 1 }
+        var key: UInt64 = 0
+        while j < buf.count, j - i < 40 {
+            let c = buf[j]
+            let v: UInt64
+            if c >= 0x61 && c <= 0x7A { v = UInt64(c - 0x61 + 1) }
+            else if c >= 0x41 && c <= 0x5A { v = UInt64(c - 0x41 + 27) }
+            else if c >= 0x30 && c <= 0x39 { v = UInt64(c - 0x30 + 53) }
+            else { break }
+            key = key &<< 6 | v
+            j += 1
+        }
         guard j > i else { return nil }
-        if j < buf.count, buf[j] == UInt8(ascii: ";"), let v = lookupShort(UnsafeBufferPointer(rebasing: buf[i..<j])) {
-            return (j + 1 - start, v)
+        if j < buf.count, buf[j] == UInt8(ascii: ";") {
+            let v = j - i <= 10 ? byPackedName[key] : lookupShort(UnsafeBufferPointer(rebasing: buf[i..<j]))
+            if let v { return (j + 1 - start, v) }
         }
         // A legacy name without its `;`: the longest the letters start with.
         var end = min(j, i + longestLegacyName)
