@@ -88,11 +88,21 @@ struct FeedBuilder {
         case personName, personEmail, mediaKeywords, sourceName(url: String?)
     }
 
+    /// An open element. Plain data: copied at every element, a frame that held the
+    /// `xml:base` URL and `xml:lang` (retained and released each time) cost about
+    /// half of `start`'s own time.
     private struct Frame {
         var context: Context
-        var base: URL?
-        var language: String?
+        /// Where in `scopes` the element's `xml:base` and `xml:lang` are.
+        var scope: Int
     }
+
+    /// The `xml:base` and `xml:lang` in force: the document's first, then one entry
+    /// for each open element that changed either (it goes when the element ends).
+    private var scopes: [(base: URL?, language: String?)]
+
+    private func base(_ f: Frame) -> URL? { scopes[f.scope].base }
+    private func language(_ f: Frame) -> String? { scopes[f.scope].language }
 
     /// A value being captured: its bytes go to `finisher.captured` from `start` on.
     private struct Capture {
@@ -174,6 +184,7 @@ struct FeedBuilder {
     ) {
         self.finisher = DraftFinisher(feedID: feedID, batchesInFlight: batchesInFlight)
         self.documentBase = baseURL
+        scopes = [(baseURL, nil)]
         self.maxFieldBytes = maxFieldBytes
         self.maxItems = maxItems
     }
@@ -183,12 +194,16 @@ struct FeedBuilder {
     // MARK: SAX events
 
     mutating func start(_ name: XMLElementName, attributes: XMLAttributes) {
-        let parent = stack.last ?? Frame(context: .document, base: documentBase, language: nil)
+        let parent = stack.last ?? Frame(context: .document, scope: 0)
         var frame = parent
-        if let b = attributes.xml("base") {
-            frame.base = URL(string: URLText.resolve(b, against: parent.base)) ?? parent.base
+        let xmlBase = attributes.xml("base"), xmlLang = attributes.xml("lang").flatMap { $0.isEmpty ? nil : $0 }
+        if xmlBase != nil || xmlLang != nil {
+            var scope = scopes[parent.scope]
+            if let b = xmlBase { scope.base = URL(string: URLText.resolve(b, against: scope.base)) ?? scope.base }
+            if let xmlLang { scope.language = xmlLang }
+            scopes.append(scope)
+            frame.scope = scopes.count - 1
         }
-        if let lang = attributes.xml("lang"), !lang.isEmpty { frame.language = lang }
 
         if capture != nil {
             // Inside a captured value: child elements are markup. Appended in place:
@@ -248,20 +263,23 @@ struct FeedBuilder {
                 begin(.sourceName(url: nil), mode: Self.textMode(attributes, default: .text), frame: frame, owner: .atomSource)
             } else if name.tag == .link, let href = attributes.value("href") {
                 let rel = attributes.value("rel") ?? "alternate"
-                if rel == "alternate" && sourceDraft?.url == nil { sourceDraft?.url = URLText.resolve(href, against: frame.base) }
+                let b = base(frame)
+                if rel == "alternate" && sourceDraft?.url == nil { sourceDraft?.url = URLText.resolve(href, against: b) }
             }
         case .ignored:
             break
         }
         if capture != nil, capture!.depth == stack.count, Self.isBase64(attributes, isAtom: isAtom) { capture!.base64 = true }
         if frame.context == .feed || frame.context == .feedRoot, firstFrameLanguage == nil {
-            firstFrameLanguage = frame.language
+            firstFrameLanguage = language(frame)
         }
         stack.append(frame)
     }
 
     mutating func end(_ name: XMLElementName) {
         guard let frame = stack.popLast() else { return }
+        let frameLanguage = language(frame)
+        if frame.scope != (stack.last?.scope ?? 0) { scopes.removeLast() }  // the element's own xml:base or xml:lang
         if capture != nil {
             if stack.count > capture!.depth {
                 if finisher.captured.count - capture!.start + name.localBytes.count + 3 <= maxFieldBytes {
@@ -282,7 +300,7 @@ struct FeedBuilder {
                     draft = nil
                     finisher.captured.truncate(to: draftStart)  // nothing after it is kept
                 } else {
-                    if draft!.language == nil { draft!.language = frame.language }
+                    if draft!.language == nil { draft!.language = frameLanguage }
                     finisher.add(draft.take()!)
                 }
             }
@@ -354,7 +372,7 @@ struct FeedBuilder {
         if format == .rss10, about?.isEmpty == true { about = nil }
         draft = Draft()
         draftStart = finisher.captured.count
-        draft!.base = frame.base
+        draft!.base = base(frame)
         draft!.rdfAbout = about
     }
 
@@ -378,7 +396,7 @@ struct FeedBuilder {
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
 
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
-        capture = Capture(target: target, depth: stack.count, start: finisher.captured.count, mode: mode, base: frame.base, owner: owner)
+        capture = Capture(target: target, depth: stack.count, start: finisher.captured.count, mode: mode, base: base(frame), owner: owner)
     }
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
@@ -413,7 +431,7 @@ struct FeedBuilder {
         case .logo: if feed.image == nil { begin(.imageURL, mode: .text, frame: frame, owner: .feed) }
         case .icon: if feed.image == nil { begin(.imageURL, mode: .text, frame: frame, owner: .feed) }
         case .itunesImage:
-            if feed.image == nil, let href = attributes.value("href") { feed.image = URLText.resolve(href, against: frame.base) }
+            if feed.image == nil, let href = attributes.value("href") { feed.image = URLText.resolve(href, against: base(frame)) }
         case .managingEditor, .dcCreator, .itunesAuthor, .author:
             begin(.author(priority: 0), mode: .text, frame: frame, owner: .feed)
         case .ttl: begin(.ttl, mode: .text, frame: frame, owner: .feed)
@@ -471,15 +489,17 @@ struct FeedBuilder {
         case .mediaKeywords: begin(.mediaKeywords, mode: .text, frame: frame, owner: .item)
         case .enclosure:
             if let url = attributes.value("url") ?? attributes.value("href"), !url.isEmpty {
+                let b = base(frame)
                 draft?.enclosures.append(Enclosure(
-                    url: URLText.resolve(Self.trimmed(url, .whitespaces), against: frame.base),
+                    url: URLText.resolve(Self.trimmed(url, .whitespaces), against: b),
                     type: attributes.value("type").flatMap { $0.isEmpty ? nil : $0 },
                     length: attributes.value("length").flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }))
             }
         case .mediaContent:
             if let url = attributes.value("url"), !url.isEmpty {
+                let b = base(frame)
                 draft?.mediaEnclosures.append(Enclosure(
-                    url: URLText.resolve(url, against: frame.base), type: attributes.value("type"),
+                    url: URLText.resolve(url, against: b), type: attributes.value("type"),
                     length: attributes.value("fileSize").flatMap { Int64($0) }))
             }
         case .source:
@@ -491,7 +511,7 @@ struct FeedBuilder {
 
     private mutating func atomLink(href: String, attributes: XMLAttributes, frame: Frame, inItem: Bool) {
         let rel = (attributes.value("rel") ?? "alternate").lowercased()
-        let url = URLText.resolve(Self.trimmed(href, .whitespacesAndNewlines), against: frame.base)
+        let url = URLText.resolve(Self.trimmed(href, .whitespacesAndNewlines), against: base(frame))
         let type = attributes.value("type")?.lowercased()
         let priority = type == nil || type == "text/html" || type == "application/xhtml+xml" ? 0 : 1
         switch rel {

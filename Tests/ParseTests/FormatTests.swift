@@ -138,6 +138,21 @@ import Testing
         #expect(Set(two.items.map(\.id)).count == 2)
     }
 
+    /// `xml:base` and `xml:lang` hold for the element that sets them and what it
+    /// contains, and end with it: the next sibling has its parent's again.
+    @Test func xmlBaseAndLangEndWithTheirElement() throws {
+        let p = try parse(#"""
+            <feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://a.example/x/" xml:lang="en"><title>T</title>
+            <entry xml:base="y/" xml:lang="de"><id>1</id><title>A</title><link href="z"/>
+              <content type="html" xml:base="/c/">&lt;a href="d"&gt;d&lt;/a&gt;</content></entry>
+            <entry><id>2</id><title>B</title><link href="z"/><content type="html">&lt;a href="d"&gt;d&lt;/a&gt;</content></entry>
+            </feed>
+            """#)
+        #expect(p.items.map(\.url) == ["http://a.example/x/y/z", "http://a.example/x/z"])
+        #expect(p.items.map(\.language) == ["de", "en"])
+        #expect(p.items.map(\.contentHTML) == [#"<a href="http://a.example/c/d">d</a>"#, #"<a href="http://a.example/x/d">d</a>"#])
+    }
+
     @Test func identicalItemsAreKeptWithDistinctIDs() throws {
         let p = try parse(rss("<item><title>same</title></item><item><title>same</title></item>"))
         #expect(p.items.count == 2)
