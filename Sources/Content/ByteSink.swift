@@ -92,7 +92,7 @@ public struct ByteSink: ~Copyable {
     /// Drops the first `count` bytes; the rest move to the front (keeping its memory).
     public mutating func removeFirst(_ count: Int) {
         precondition(count >= 0 && count <= used, "removeFirst past the end of a ByteSink")
-        if count < used { base.update(from: base + count, count: used - count) }
+        if count > 0 && count < used { base.update(from: base + count, count: used - count) }
         used -= count
     }
 

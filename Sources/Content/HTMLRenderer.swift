@@ -385,7 +385,7 @@ private struct Renderer: ~Copyable {
                         } else {
                             // The first byte settles a space or break owed; the rest go as they
                             // are (no reference's value has white space or a control after its
-                            // first byte: checked over the table, HTMLEntitiesTests).
+                            // first byte: checked over the table, EntityTableTests).
                             textByte(value[0])
                             if value.count > 1 { text.append(contentsOf: ShortUTF8(packed: value.packed >> 8, count: value.count - 1)) }
                         }

@@ -184,7 +184,8 @@ private struct Finishing: ~Copyable {
 }
 
 /// A batch of drafts and the bytes their spans point into, handed to the
-/// finishing queue and back (emptied) when done. Used by one side at a time:
+/// finishing queue and back when done (its bytes emptied there, its drafts freed
+/// by the parsing thread when it takes the batch again). Used by one side at a time:
 /// the parsing thread until it is sent, the queue until it is back among the spares.
 private final class Batch: @unchecked Sendable {
     var drafts: [FeedBuilder.Draft] = []

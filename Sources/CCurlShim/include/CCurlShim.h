@@ -43,7 +43,6 @@ int fs_sockaddr_ip(const struct curl_sockaddr *_Nonnull address, unsigned char *
 /* The data.result member of a CURLMsg (a union). */
 CURLcode fs_msg_result(const CURLMsg *_Nonnull message);
 
-
 /* An epoll set of curl's sockets, watched as a whole by one Dispatch read
    source (an epoll descriptor is readable while any socket in it is ready).
    struct epoll_event is packed on x86-64, so it stays on this side. */
