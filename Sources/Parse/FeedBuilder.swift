@@ -170,7 +170,6 @@ struct FeedBuilder {
     private var draftStart = 0
     private var person: (name: String?, email: String?, uri: String?)?
     private var sourceDraft: ItemSource?
-    private let documentBase: URL?
     /// The most bytes one element's value may hold; the rest is dropped.
     private let maxFieldBytes: Int
 
@@ -183,8 +182,7 @@ struct FeedBuilder {
         batchesInFlight: Int = DraftFinisher.maxBatchesInFlight
     ) {
         self.finisher = DraftFinisher(feedID: feedID, batchesInFlight: batchesInFlight)
-        self.documentBase = baseURL
-        scopes = [(baseURL, nil)]
+        scopes = [(baseURL, nil)]  // the document's: the caller's base URL, no language
         self.maxFieldBytes = maxFieldBytes
         self.maxItems = maxItems
     }
