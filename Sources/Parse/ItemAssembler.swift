@@ -307,14 +307,6 @@ private struct UTF8Key: Hashable {
     }
 }
 
-extension Optional where Wrapped == String {
-    /// Calls `body` with the string's UTF-8 bytes, or with nil.
-    fileprivate mutating func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> R) rethrows -> R {
-        guard self != nil else { return try body(nil) }
-        return try self!.withUTF8 { try body($0) }
-    }
-}
-
 extension Optional where Wrapped == Item.Text {
     /// Calls `body` with the text's UTF-8 bytes (none for nil).
     fileprivate func withUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
