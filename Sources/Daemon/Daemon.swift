@@ -262,14 +262,18 @@ public final class Daemon: @unchecked Sendable {
         guard workedSinceMemoryReturn else { return }
         let idle = inFlight.isEmpty && now.timeIntervalSince(lastJobEnd) >= Self.idleBeforeMemoryReturn
         guard idle || now.timeIntervalSince(lastMemoryReturn) >= Self.busyMemoryReturnInterval else { return }
-        let before = ProcessMemory.residentBytes()
+        // The resident size is read (from /proc) only for a log that shows it.
+        let logging = log.logLevel <= .debug
+        let before = logging ? ProcessMemory.residentBytes() : nil
         ProcessMemory.returnFreedMemory()
-        let after = ProcessMemory.residentBytes()
         lastMemoryReturn = now
         workedSinceMemoryReturn = false
-        log.debug(
-            "gave freed memory back to the system",
-            metadata: ["rss_mib_before": "\((before ?? 0) >> 20)", "rss_mib_after": "\((after ?? 0) >> 20)", "idle": "\(idle)"])
+        if logging {
+            let after = ProcessMemory.residentBytes()
+            log.debug(
+                "gave freed memory back to the system",
+                metadata: ["rss_mib_before": "\((before ?? 0) >> 20)", "rss_mib_after": "\((after ?? 0) >> 20)", "idle": "\(idle)"])
+        }
     }
 
     /// WATCHDOG=1 only while the store answers.

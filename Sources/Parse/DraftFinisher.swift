@@ -164,8 +164,8 @@ extension DraftFinisher {
 /// What one thread finishes items with: the renderer's output buffers (kept from
 /// item to item), the count of the stories' paragraphs, and the blocks the items'
 /// texts go in. One value per thread, reached once a batch (one exclusivity check,
-/// not three an item).
-private struct Finishing: ~Copyable {
+/// not three an item). `FeedParser` uses one too, for a JSON Feed's drafts.
+struct Finishing: ~Copyable {
     var buffers = HTMLRenderBuffers()
     var tally = StoryText.ParagraphTally()
     var arena = ItemTextArena()

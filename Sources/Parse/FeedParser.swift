@@ -138,20 +138,12 @@ public final class FeedParser {
                 read = try JSONFeedReader.read(Data(original), baseURL: options.baseURL, maxItems: options.maxItems, bytes: &bytes)
             }
             let (info, drafts, dropped) = read
-            var buffers = HTMLRenderBuffers()
-            let captured = bytes.bytes
-            var tally = StoryText.ParagraphTally()
-            var arena = ItemTextArena()
+            var work = Finishing()
             var finished: [Item] = []
             finished.reserveCapacity(drafts.count)
-            drafts.withUnsafeBufferPointer { list in
-                for i in list.indices {
-                    finished.append(ItemAssembler.finish(
-                        list.baseAddress! + i, bytes: captured, feedID: options.feedID, buffers: &buffers, tally: &tally, arena: &arena))
-                }
-            }
+            drafts.withUnsafeBufferPointer { work.finish($0, bytes: bytes.bytes, feedID: options.feedID, into: &finished) }
             let (items, boilerplate) = ItemAssembler.complete(
-                finished, tally: tally, guids: GuidCensus(drafts), feed: info, feedID: options.feedID)
+                finished, tally: work.tally, guids: GuidCensus(drafts), feed: info, feedID: options.feedID)
             let problems = dropped > 0 ? [Self.droppedNote(dropped, kept: drafts.count)] : []
             return ParsedFeed(feed: info, items: items, problems: problems, boilerplate: boilerplate, itemsDropped: dropped)
         case .xml(let sax, var normalizer):
