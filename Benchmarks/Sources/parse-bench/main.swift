@@ -5,7 +5,7 @@ import Parse
 
 // Parse throughput, feedspool against the ceiling of the same library.
 //
-//   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R] [--malloc-defaults]
+//   swift run -c release --package-path Benchmarks parse-bench [--items N] [--runs R] [--rounds K] [--malloc-defaults]
 //
 // Generates (once, into Benchmarks/data/) a ~50 MB RSS 2.0 file of 50,000
 // items with HTML content in CDATA, the same file with the HTML escaped instead
@@ -17,7 +17,12 @@ import Parse
 //             HTML and plain text, stable ids (everything `feedspool parse` does
 //             but print)
 // Both read the file from disk in 1 MiB chunks, as `feedspool parse` does.
-// Each pass runs R times (default 3) in its process; the best time counts.
+// Each pass runs R times (default 3) in its process, and each file gets K rounds
+// (default 5) of the two processes, ceiling then feedspool, one after the other:
+// this VM's speed drifts by a third from minute to minute, so a pass measured
+// once, a few seconds after the other, could catch another phase. The best run
+// of all rounds counts for each pass; the ratios of the K rounds are printed too
+// (median, lowest, highest), each from two passes a second apart.
 // Both passes run with the memory policy `feedspool` sets at its start
 // (`ProcessMemory.keepFreedMemory`: freed memory stays for the next document);
 // --malloc-defaults runs them with glibc's defaults instead.
@@ -206,13 +211,16 @@ func generate(items: Int, dir: URL) throws -> [URL] {
 
 let items = option("--items", 50_000)
 let runs = option("--runs", 3)
+let rounds = max(1, option("--rounds", 5))
 let mallocDefaults = arguments.contains("--malloc-defaults")
 let dataDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../data").standardizedFileURL
 let files = try generate(items: items, dir: dataDir)
 
-func child(_ mode: String, _ file: URL) -> (
-    seconds: Double, cpu: Double, count: Int, firstPeak: Double, peak: Double, callingThreadCPU: Double
-) {
+struct Pass {
+    var seconds: Double, cpu: Double, count: Int, firstPeak: Double, peak: Double, callingThreadCPU: Double
+}
+
+func child(_ mode: String, _ file: URL) -> Pass {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     p.arguments = ["--child", mode, file.path, "--runs", String(runs)] + (mallocDefaults ? ["--malloc-defaults"] : [])
@@ -222,28 +230,41 @@ func child(_ mode: String, _ file: URL) -> (
     let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     p.waitUntilExit()
     let f = text.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-    return (Double(f[0])!, Double(f[1])!, Int(f[2])!, Double(f[3])!, Double(f[4])!, Double(f[5])!)
+    return Pass(
+        seconds: Double(f[0])!, cpu: Double(f[1])!, count: Int(f[2])!, firstPeak: Double(f[3])!, peak: Double(f[4])!,
+        callingThreadCPU: Double(f[5])!)
 }
 
-print("parse-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, best of \(runs) runs in one process per pass")
-print("  CPU s: CPU time of the best run, all threads, then the calling (parsing) thread's share; feedspool")
+print("parse-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores; per file \(rounds) rounds of the two passes, each pass")
+print("  \(runs) runs in a process of its own; the best run of all rounds is shown")
+print("  CPU s: CPU time of that run, all threads, then the calling (parsing) thread's share; feedspool")
 print("         finishes items on a second thread, which has the rest")
 print("  peak RSS: after the first run, and after all \(runs) (freed memory that malloc keeps for reuse)")
+print("  rounds: the ratio of each round's two passes (best run each): median [lowest, highest]")
 print(mallocDefaults
     ? "  memory: glibc's defaults (--malloc-defaults)"
     : "  memory: feedspool's policy (freed memory kept for the next run, as `feedspool` keeps it; --malloc-defaults: glibc's)")
-print("file                     MB  pass        seconds    CPU s (parsing)     MB/s    items/s   peak RSS 1st / all   vs ceiling")
+print("file                     MB  pass        seconds    CPU s (parsing)     MB/s    items/s   peak RSS 1st / all   vs ceiling   rounds")
 for file in files {
     let size = Double((try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0) / 1_000_000
-    let ceiling = child("ceiling", file)
-    let ours = child("feedspool", file)
-    for (name, r) in [("ceiling", ceiling), ("feedspool", ours)] {
+    var ceilings: [Pass] = [], ours: [Pass] = []
+    for _ in 0..<rounds {
+        ceilings.append(child("ceiling", file))
+        ours.append(child("feedspool", file))
+    }
+    let ceiling = ceilings.min { $0.seconds < $1.seconds }!
+    let best = ours.min { $0.seconds < $1.seconds }!
+    let ratios = zip(ceilings, ours).map { $0.seconds / $1.seconds }.sorted()
+    let spread = String(format: "%.2fx [%.2f, %.2f]", ratios[ratios.count / 2], ratios.first!, ratios.last!)
+    for (name, r) in [("ceiling", ceiling), ("feedspool", best)] {
         let rate = size / r.seconds
         let itemsPerSecond = name == "feedspool" ? String(format: "%9.0f", Double(r.count) / r.seconds) : "        -"
-        let ratio = name == "feedspool" ? String(format: "%.2fx", ceiling.seconds / r.seconds) : ""
+        let ratio = name == "feedspool" ? String(format: "%.2fx", ceiling.seconds / r.seconds) + "        " + spread : ""
         print(String(format: "%-22@ %5.1f  %-9@ %8.3f %8.3f (%5.3f) %8.1f  %@  %6.1f / %6.1f MiB   %@",
                      file.lastPathComponent as NSString, size, name as NSString, r.seconds, r.cpu, r.callingThreadCPU, rate,
                      itemsPerSecond as NSString, r.firstPeak, r.peak, ratio as NSString))
     }
-    if ours.count != items { print("  warning: feedspool found \(ours.count) items, expected \(items)") }
+    if let wrong = ours.first(where: { $0.count != items }) {
+        print("  warning: feedspool found \(wrong.count) items, expected \(items)")
+    }
 }
