@@ -249,10 +249,13 @@ final class XMLStreamParser {
     }
 
     /// The last names classified, by their (interned) local-name pointer: a hit
-    /// costs a few loads, where the dictionary below hashes the pair.
+    /// costs a few loads, where the dictionary below hashes the pair. Two ways a set
+    /// (slots `2k` and `2k + 1`, the newer first): with one, two of an item's nine
+    /// names in the same slot (nearly every other feed) put each other out, twice an
+    /// item, and each miss hashed its name in the dictionary.
     /// Not checked for exclusive access at run time: only `classify` touches it, from
     /// one SAX callback at a time (the check cost more than the lookup).
-    @exclusivity(unchecked) private var recentNames = [RecentName](repeating: RecentName(), count: 64)
+    @exclusivity(unchecked) private var recentNames = [RecentName](repeating: RecentName(), count: 128)
 
     private struct RecentName {
         var local: UnsafeRawPointer?
@@ -266,10 +269,13 @@ final class XMLStreamParser {
         // libxml2 interns element names in its dictionary, so one name is one pointer.
         // Hashed, not masked: names sit a few bytes apart in the dictionary's pool, and
         // the address bits alone put an Atom entry's names in the same slots (six misses an item).
-        let slot = Int(truncatingIfNeeded: (UInt(bitPattern: localPointer) &* 0x9E37_79B9_7F4A_7C15) >> 58)
-        let recent = recentNames[slot]
-        if recent.local == localPointer && recent.uri == uriPointer { return (recent.tag, recent.namespace) }
+        let slot = Int(truncatingIfNeeded: (UInt(bitPattern: localPointer) &* 0x9E37_79B9_7F4A_7C15) >> 58) << 1
+        let newer = recentNames[slot]
+        if newer.local == localPointer && newer.uri == uriPointer { return (newer.tag, newer.namespace) }
+        let older = recentNames[slot + 1]
+        if older.local == localPointer && older.uri == uriPointer { return (older.tag, older.namespace) }
         let found = classifyUncached(local: local, uri: uri)
+        recentNames[slot + 1] = newer
         recentNames[slot] = RecentName(local: localPointer, uri: uriPointer, tag: found.0, namespace: found.1)
         return found
     }
