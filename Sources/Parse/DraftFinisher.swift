@@ -29,9 +29,10 @@ final class DraftFinisher: @unchecked Sendable {
     private let feedID: String
     private let queue = DispatchQueue(label: "feedspool.parse.finish")
     private let room: DispatchSemaphore
-    /// Touched only by the owning parse.
-    private var batch: [FeedBuilder.Draft] = []
-    private var batchBytes = 0
+    /// Touched only by the owning parse (so, like `captured` and `guids`, not checked
+    /// for exclusive access at run time: `add` made two checks a draft).
+    @exclusivity(unchecked) private var batch: [FeedBuilder.Draft] = []
+    @exclusivity(unchecked) private var batchBytes = 0
     private var sentAny = false
 
     /// The bytes of the values captured for the batch being filled, back to back:
@@ -56,7 +57,7 @@ final class DraftFinisher: @unchecked Sendable {
     private var queueWork = Finishing()
 
     /// The guids of the drafts handed over so far. Touched only by the owning parse.
-    private var guids = GuidCensus()
+    @exclusivity(unchecked) private var guids = GuidCensus()
 
     /// The parsing thread's own renderer buffers, tally and text arena, for the
     /// batches it finishes itself (the tally joins the queue's in `takeItems`).
