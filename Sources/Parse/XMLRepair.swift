@@ -1058,14 +1058,18 @@ struct XMLRepair {
 /// (`beginName`, `extendName`) and opens with `pushName`.
 private struct OpenElements {
     private var bytes: [UInt8] = []
-    /// Where each open name starts; the innermost ends at `top`.
+    /// Where each open name starts (its first `depth` entries; later ones are
+    /// stale, kept so that a push after a pop writes in place: `popLast` on the
+    /// array went through the standard library's generic removal, once per end tag);
+    /// the innermost ends at `top`.
     private var starts: [Int] = []
+    private var depth = 0
     private var top = 0
     /// The name being read is `bytes[top..<used]`; bytes past `used` are stale.
     private var used = 0
 
-    var count: Int { starts.count }
-    var isEmpty: Bool { starts.isEmpty }
+    var count: Int { depth }
+    var isEmpty: Bool { depth == 0 }
 
     /// Starts reading a start tag's name (forgetting one read and never opened).
     mutating func beginName() { used = top }
@@ -1089,13 +1093,16 @@ private struct OpenElements {
     /// The name read opens an element (an empty name opens nothing).
     mutating func pushName() {
         guard used > top else { return }
-        starts.append(top)
+        if depth < starts.count { starts[depth] = top } else { starts.append(top) }
+        depth += 1
         top = used
     }
 
     /// Removes the innermost name, handing it to `body` first.
     mutating func popLast(_ body: (UnsafeBufferPointer<UInt8>) -> Void) {
-        guard let start = starts.popLast() else { return }
+        guard depth > 0 else { return }
+        depth -= 1
+        let start = starts[depth]
         let end = top
         bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<end])) }
         top = start
@@ -1106,7 +1113,7 @@ private struct OpenElements {
     func lastIndex(of name: UnsafeBufferPointer<UInt8>) -> Int? {
         bytes.withUnsafeBufferPointer { all in
             var end = top
-            for k in stride(from: starts.count - 1, through: 0, by: -1) {
+            for k in stride(from: depth - 1, through: 0, by: -1) {
                 let start = starts[k]
                 if end - start == name.count, memcmp(all.baseAddress! + start, name.baseAddress!, name.count) == 0 { return k }
                 end = start
