@@ -62,7 +62,6 @@ struct TextSpan {
     var start: Int
     var end: Int
     var mode: TextMode
-    var base: URL?
 
     var count: Int { end - start }
 
@@ -110,7 +109,9 @@ struct FeedBuilder {
         var depth: Int
         var start: Int
         var mode: TextMode
-        var base: URL?
+        /// Where in `scopes` its element's base URL is (an index, not the URL: a
+        /// URL is a reference, retained and released with every copy of a capture).
+        var scope: Int
         var owner: Context
         var base64 = false
     }
@@ -134,7 +135,8 @@ struct FeedBuilder {
         var mediaEnclosures: [Enclosure] = []
         var language: String?
         var source: ItemSource?
-        var base: URL?
+        /// The base URL of the content's element, for the relative URLs in its markup.
+        var contentBase: URL?
     }
 
     private(set) var format: FeedFormat?
@@ -194,7 +196,9 @@ struct FeedBuilder {
     mutating func start(_ name: XMLElementName, attributes: XMLAttributes) {
         let parent = stack.last ?? Frame(context: .document, scope: 0)
         var frame = parent
-        let xmlBase = attributes.xml("base"), xmlLang = attributes.xml("lang").flatMap { $0.isEmpty ? nil : $0 }
+        // Most elements have no attributes: no search for these two then.
+        let xmlBase = attributes.count == 0 ? nil : attributes.xml("base")
+        let xmlLang = attributes.count == 0 ? nil : attributes.xml("lang").flatMap { $0.isEmpty ? nil : $0 }
         if xmlBase != nil || xmlLang != nil {
             var scope = scopes[parent.scope]
             if let b = xmlBase { scope.base = URL(string: URLText.resolve(b, against: scope.base)) ?? scope.base }
@@ -277,7 +281,10 @@ struct FeedBuilder {
     mutating func end(_ name: XMLElementName) {
         guard let frame = stack.popLast() else { return }
         let frameLanguage = language(frame)
-        if frame.scope != (stack.last?.scope ?? 0) { scopes.removeLast() }  // the element's own xml:base or xml:lang
+        // The element's own xml:base or xml:lang goes once the element is done with:
+        // its capture, finished below, reads its base from there.
+        let ownScope = frame.scope != (stack.last?.scope ?? 0)
+        defer { if ownScope { scopes.removeLast() } }
         if capture != nil {
             if stack.count > capture!.depth {
                 if finisher.captured.count - capture!.start + name.localBytes.count + 3 <= maxFieldBytes {
@@ -370,7 +377,6 @@ struct FeedBuilder {
         if format == .rss10, about?.isEmpty == true { about = nil }
         draft = Draft()
         draftStart = finisher.captured.count
-        draft!.base = base(frame)
         draft!.rdfAbout = about
     }
 
@@ -394,7 +400,7 @@ struct FeedBuilder {
     private var isAtom: Bool { format == .atom10 || format == .atom03 }
 
     private mutating func begin(_ target: Target, mode: TextMode, frame: Frame, owner: Context) {
-        capture = Capture(target: target, depth: stack.count, start: finisher.captured.count, mode: mode, base: base(frame), owner: owner)
+        capture = Capture(target: target, depth: stack.count, start: finisher.captured.count, mode: mode, scope: frame.scope, owner: owner)
     }
 
     /// Atom 0.3 `mode="base64"`, and Atom 1.0 content of a non-text media type, are base64.
@@ -455,7 +461,7 @@ struct FeedBuilder {
                 begin(.link(rel: attributes.value("rel")), mode: .text, frame: frame, owner: .item)
             }
         case .guid:
-            let permalink = attributes.value("isPermaLink")?.lowercased() != "false"
+            let permalink = !(attributes.valueBytes("isPermaLink").map { Caseless.equals($0, "false") } ?? false)
             begin(.guid(permalink: permalink), mode: .text, frame: frame, owner: .item)
         case .id: begin(.atomID, mode: .text, frame: frame, owner: .item)
         case .description: begin(.description(priority: 0), mode: .html, frame: frame, owner: .item)
@@ -535,7 +541,7 @@ struct FeedBuilder {
     // MARK: captured values
 
     private mutating func finishCapture(_ c: consuming Capture) {
-        var span = TextSpan(start: c.start, end: finisher.captured.count, mode: c.mode, base: c.base)
+        var span = TextSpan(start: c.start, end: finisher.captured.count, mode: c.mode)
         if c.base64 {
             // Decoded base64 is read as HTML when it is text at all, else dropped.
             let encoded = UTF8String.make(span.bytes(in: finisher.captured.bytes))
@@ -554,6 +560,7 @@ struct FeedBuilder {
     /// keeps `span` (its bytes must stay).
     private mutating func read(_ c: borrowing Capture, _ span: TextSpan) -> Bool {
         let bytes = span.bytes(in: finisher.captured.bytes)
+        var base: URL? { scopes[c.scope].base }
         // Content bodies can be large: only short fields become trimmed strings.
         let plain: String
         switch c.target {
@@ -576,11 +583,11 @@ struct FeedBuilder {
             if inItem {
                 if draft?.title == nil || p < draft!.title!.1 { draft?.title = (span, p); return true }
             } else if feedTitle == nil || p < feedTitle!.1 {
-                feedTitle = (CapturedText(bytes: Array(bytes), mode: span.mode, base: span.base), p)
+                feedTitle = (CapturedText(bytes: Array(bytes), mode: span.mode, base: base), p)
             }
         case .link(let rel):
             guard !plain.isEmpty else { return false }
-            let url = URLText.resolve(plain, against: span.base)
+            let url = URLText.resolve(plain, against: base)
             if let rel = rel?.lowercased(), rel != "alternate" {
                 if rel == "enclosure", inItem { draft?.enclosures.append(Enclosure(url: url)) }
                 return false
@@ -595,10 +602,14 @@ struct FeedBuilder {
             if inItem {
                 if draft?.summary == nil || p < draft!.summary!.1 { draft?.summary = (span, p); return true }
             } else if feedDescription == nil {
-                feedDescription = CapturedText(bytes: Array(bytes), mode: span.mode, base: span.base)
+                feedDescription = CapturedText(bytes: Array(bytes), mode: span.mode, base: base)
             }
         case .content:
-            if draft?.content == nil, !plain.isEmpty { draft?.content = span; return true }
+            if draft?.content == nil, !plain.isEmpty {
+                draft?.content = span
+                draft?.contentBase = base
+                return true
+            }
         case .guid(let permalink):
             if !plain.isEmpty, draft?.guid == nil { draft?.guid = plain; draft?.guidIsPermalink = permalink }
         case .atomID:
@@ -631,7 +642,7 @@ struct FeedBuilder {
         case .generator:
             if !plain.isEmpty { feed.generator = plain }
         case .imageURL:
-            if !plain.isEmpty, feed.image == nil { feed.image = URLText.resolve(plain, against: span.base) }
+            if !plain.isEmpty, feed.image == nil { feed.image = URLText.resolve(plain, against: base) }
         case .ttl:
             if let minutes = Int(plain), minutes > 0, minutes < 1_000_000 { feed.suggestedInterval = minutes * 60 }
         case .syPeriod: syPeriod = plain.lowercased()
@@ -640,7 +651,7 @@ struct FeedBuilder {
             let name = Self.collapse(plain)
             draft?.source = ItemSource(
                 name: name.isEmpty ? nil : name,
-                url: url.map { URLText.resolve($0, against: span.base) }, evidence: .element)
+                url: url.map { URLText.resolve($0, against: base) }, evidence: .element)
         case .personName, .personEmail:
             break
         }

@@ -73,10 +73,10 @@ enum ItemAssembler {
         case .html, .xhtml:
             let markup = content.bytes(in: bytes)
             if PlainTextMarkup.hasMarkup(markup) {
-                HTMLRenderer.render(markup, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+                HTMLRenderer.render(markup, baseURL: d.pointee.contentBase, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
             } else {
                 PlainTextMarkup.paragraphed(markup).withUnsafeBufferPointer {
-                    HTMLRenderer.render($0, baseURL: content.base, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
+                    HTMLRenderer.render($0, baseURL: d.pointee.contentBase, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
                 }
             }
             return buffers.withOutput { html, text in

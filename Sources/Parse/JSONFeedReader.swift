@@ -139,14 +139,14 @@ enum JSONFeedReader {
         var drafts: [FeedBuilder.Draft] = []
         for e in doc.items?.kept ?? [] {
             var d = FeedBuilder.Draft()
-            d.base = baseURL
+            d.contentBase = baseURL
             d.guid = plain(e.id?.value)
             d.link = resolve(e.url ?? e.external_url)
             d.linkPriority = 0
             func span(_ s: String, _ mode: TextMode) -> TextSpan {
                 let start = bytes.count
                 bytes.append(contentsOf: s.utf8)
-                return TextSpan(start: start, end: bytes.count, mode: mode, base: baseURL)
+                return TextSpan(start: start, end: bytes.count, mode: mode)
             }
             if let t = plain(e.title) { d.title = (span(t, .text), 0) }
             if let s = plain(e.summary) { d.summary = (span(s, .text), 0) }
