@@ -196,9 +196,7 @@ struct FeedBuilder {
     mutating func start(_ name: XMLElementName, attributes: XMLAttributes) {
         let parent = stack.last ?? Frame(context: .document, scope: 0)
         var frame = parent
-        // Most elements have no attributes: no search for these two then.
-        let xmlBase = attributes.count == 0 ? nil : attributes.xml("base")
-        let xmlLang = attributes.count == 0 ? nil : attributes.xml("lang").flatMap { $0.isEmpty ? nil : $0 }
+        let xmlBase = attributes.xml("base"), xmlLang = attributes.xml("lang").flatMap { $0.isEmpty ? nil : $0 }
         if xmlBase != nil || xmlLang != nil {
             var scope = scopes[parent.scope]
             if let b = xmlBase { scope.base = URL(string: URLText.resolve(b, against: scope.base)) ?? scope.base }

@@ -65,9 +65,11 @@ struct XMLAttributes {
     /// Whether the element has this attribute (any namespace but `xml:`).
     func has(_ local: StaticString) -> Bool { find(local, xmlNamespace: false) != nil }
 
-    /// The value of `xml:base` or `xml:lang`.
-    func xml(_ local: StaticString) -> String? {
-        guard let p = find(local, xmlNamespace: true) else { return nil }
+    /// The value of `xml:base` or `xml:lang`. Asked of every element, and most have
+    /// no attributes: that answer is inlined where it is asked (the call cost 0.7%
+    /// of a parse of the CDATA bench file).
+    @inline(__always) func xml(_ local: StaticString) -> String? {
+        guard count > 0, let p = find(local, xmlNamespace: true) else { return nil }
         return Self.text(p[3]!, p[4]!)
     }
 
