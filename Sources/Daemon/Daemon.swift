@@ -53,6 +53,9 @@ public final class Daemon: @unchecked Sendable {
     private var lastJobEnd = Date.distantPast
     private var lastMemoryReturn = Date()
     private var workedSinceMemoryReturn = false
+    /// Maintenance ticks left in which to reach arenas that kept a large free top
+    /// at the last return (`returnFreedMemoryWhenIdle`).
+    private var memoryReturnRetries = 0
     private let metrics = DaemonMetrics()
     private var healthServer: HealthServer?
     private let exit = DispatchSemaphore(value: 0)
@@ -257,24 +260,42 @@ public final class Daemon: @unchecked Sendable {
     /// `idleBeforeMemoryReturn` (and every `busyMemoryReturnInterval` in a daemon
     /// never idle so long). While jobs run, it stays for the next ones: given back
     /// at once, as glibc does by default, the next large feed faulted it in again
-    /// page by page (`ProcessMemory`).
+    /// page by page (`ProcessMemory`). Memory at the top of an arena of a Dispatch
+    /// thread still alive is out of reach at first; the next few ticks, each on
+    /// some such thread, try again while the daemon stays idle.
     private func returnFreedMemoryWhenIdle(_ now: Date) {
-        guard workedSinceMemoryReturn else { return }
-        let idle = inFlight.isEmpty && now.timeIntervalSince(lastJobEnd) >= Self.idleBeforeMemoryReturn
-        guard idle || now.timeIntervalSince(lastMemoryReturn) >= Self.busyMemoryReturnInterval else { return }
+        let retry = !workedSinceMemoryReturn && memoryReturnRetries > 0 && inFlight.isEmpty
+        if retry {
+            memoryReturnRetries -= 1
+        } else {
+            guard workedSinceMemoryReturn else { return }
+            let idle = inFlight.isEmpty && now.timeIntervalSince(lastJobEnd) >= Self.idleBeforeMemoryReturn
+            guard idle || now.timeIntervalSince(lastMemoryReturn) >= Self.busyMemoryReturnInterval else { return }
+            lastMemoryReturn = now
+            workedSinceMemoryReturn = false
+            memoryReturnRetries = inFlight.isEmpty ? Self.memoryReturnRetryTicks : 0
+        }
         // The resident size is read (from /proc) only for a log that shows it.
         let logging = log.logLevel <= .debug
         let before = logging ? ProcessMemory.residentBytes() : nil
-        ProcessMemory.returnFreedMemory()
-        lastMemoryReturn = now
-        workedSinceMemoryReturn = false
+        let started = DispatchTime.now()
+        let largeTopsLeft = ProcessMemory.returnFreedMemory()
+        if largeTopsLeft == 0 { memoryReturnRetries = 0 }
         if logging {
             let after = ProcessMemory.residentBytes()
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
             log.debug(
-                "gave freed memory back to the system",
-                metadata: ["rss_mib_before": "\((before ?? 0) >> 20)", "rss_mib_after": "\((after ?? 0) >> 20)", "idle": "\(idle)"])
+                retry ? "gave more freed memory back to the system" : "gave freed memory back to the system",
+                metadata: [
+                    "rss_mib_before": "\((before ?? 0) >> 20)", "rss_mib_after": "\((after ?? 0) >> 20)",
+                    "ms": "\(String(format: "%.1f", ms))", "arenas": "\(ProcessMemory.arenaCount() ?? 0)",
+                    "large_free_tops_left": "\(largeTopsLeft)",
+                ])
         }
     }
+
+    /// How many maintenance ticks (2 s apart) try again for memory out of reach at first.
+    static let memoryReturnRetryTicks = 5
 
     /// WATCHDOG=1 only while the store answers.
     private func watchdog() {

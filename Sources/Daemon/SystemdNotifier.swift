@@ -49,13 +49,28 @@ public struct SystemdNotifier: Sendable {
 /// swift-log's handler for the daemon: one line per event on stderr,
 /// `feedspool: message key=value …`, with a `<N>` priority prefix when stderr
 /// is the journal's stream (`$JOURNAL_STREAM` names its device and inode, systemd.exec(5)).
+/// Events from `info` up, or from the level `$FEEDSPOOL_LOG_LEVEL` names.
 public struct JournalLogHandler: LogHandler {
-    public var logLevel: Logger.Level = .info
+    public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     private let journal: Bool
 
+    /// The level `$FEEDSPOOL_LOG_LEVEL` names (`info` where it is unset), or an
+    /// error message naming the bad value.
+    public static func level(environment: [String: String] = ProcessInfo.processInfo.environment) -> Result<Logger.Level, LogLevelError> {
+        guard let raw = environment["FEEDSPOOL_LOG_LEVEL"] else { return .success(.info) }
+        if let level = Logger.Level(rawValue: raw.lowercased()) { return .success(level) }
+        let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        return .failure(LogLevelError(message: "FEEDSPOOL_LOG_LEVEL: must be one of \(names), got \"\(raw)\""))
+    }
+
+    public struct LogLevelError: Error, Sendable {
+        public let message: String
+    }
+
     public init(label: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        logLevel = (try? Self.level(environment: environment).get()) ?? .info
         var st = stat()
         if let stream = environment["JOURNAL_STREAM"], fstat(2, &st) == 0 {
             journal = stream == "\(st.st_dev):\(st.st_ino)"

@@ -72,9 +72,10 @@ struct RunCommand: ParsableCommand {
 extension RunCommand {
     /// The long-running daemon: returns when it was stopped by SIGTERM or SIGINT.
     func runDaemon() throws {
-        LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
         var status: Int32 = 0
         try reportingFailures {
+            if case .failure(let e) = JournalLogHandler.level() { throw Failure(.configError, e.message) }
+            LoggingSystem.bootstrap { JournalLogHandler(label: $0) }
             let config = try global.loadConfig()
             let p = try Pipeline.open(config)
             defer { p.shutdown() }

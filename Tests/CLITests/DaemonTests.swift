@@ -348,14 +348,16 @@ extension DaemonTests {
     /// The memory a large feed took stays with the daemon while it works (for the
     /// next feeds, `ProcessMemory`) and goes back to the system once it has had
     /// nothing to do for 10 s (`Daemon.idleBeforeMemoryReturn`). Measured as the
-    /// process's anonymous memory (its RSS also holds the binary's pages).
+    /// process's anonymous memory (its RSS also holds the binary's pages). Most of
+    /// it sat at the tops of the arenas of the threads that parsed, which glibc's
+    /// `malloc_trim` leaves: 38-53 MiB of 63-66 stayed when only that ran, 29-42
+    /// when the trimming thread's own arena was trimmed too; 5 stay now (measured).
     @Test(.timeLimit(.minutes(1)))
     func freedMemoryGoesBackOnceTheDaemonIsIdle() throws {
         let dir = try workspace(feedsConfig([0]))
         defer { try? FileManager.default.removeItem(at: dir) }
-        // 300 stories of about 37 KB each: some 11 MB to fetch, parse and spool (about
-        // 25 MB of it freed afterwards, measured; about 16 MB with 200 stories, too
-        // close to the bound below).
+        // 300 stories of about 37 KB each: some 11 MB to fetch, parse and spool, which
+        // leave the daemon with 63-66 MiB of anonymous memory (measured).
         let paragraph = "<p>" + String(repeating: "Grain barges left the river port at night, said the director. ", count: 20) + "</p>"
         var xml = "<rss version=\"2.0\"><channel><title>Big</title>"
         for i in 0..<300 {
@@ -365,7 +367,8 @@ extension DaemonTests {
         xml += "</channel></rss>"
         try Data(xml.utf8).write(to: dir.appendingPathComponent("feeds/f0.xml"))
         let notify = try NotifySocket()
-        let d = try DaemonProcess(config: dir.appendingPathComponent("config.json").path, notify: notify.path)
+        let d = try DaemonProcess(
+            config: dir.appendingPathComponent("config.json").path, notify: notify.path, environment: ["FEEDSPOOL_LOG_LEVEL": "debug"])
         defer { d.signal(SIGKILL); _ = d.finish(within: 5) }
         #expect(notify.wait(for: "READY=1", seconds: 20) != nil)
         var deadline = Date().addingTimeInterval(20)
@@ -384,11 +387,25 @@ extension DaemonTests {
         #expect(kept > working - 8, "\(working) MiB after the job, \(kept) MiB 5 s later: given back too soon")
         deadline = Date().addingTimeInterval(25)
         var idle = kept
-        while idle > working - 16 && Date() < deadline {
+        while idle > working / 4 && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.5)
             idle = anonymousMiB()
         }
-        #expect(idle <= working - 16, "\(working) MiB after the job, still \(idle) MiB idle")
+        #expect(idle <= working / 4, "\(working) MiB after the job, still \(idle) MiB idle")
+        d.signal(SIGTERM)
+        let (status, log) = d.finish(within: 20)
+        #expect(status == 0)
+        // At FEEDSPOOL_LOG_LEVEL=debug the daemon says when it gave memory back.
+        #expect(log.contains("gave freed memory back to the system"), "\(log)")
+    }
+
+    @Test func aBadLogLevelIsAConfigError() throws {
+        let dir = try workspace(feedsConfig([0]))
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Binary.run(
+            ["run", "--config", dir.appendingPathComponent("config.json").path], environment: ["FEEDSPOOL_LOG_LEVEL": "loud"])
+        #expect(r.status == 78)
+        #expect(r.stderr.contains(#"FEEDSPOOL_LOG_LEVEL: must be one of trace, debug, info, notice, warning, error, critical, got "loud""#), "\(r.stderr)")
     }
 }
 
