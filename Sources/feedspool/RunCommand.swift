@@ -10,9 +10,12 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the daemon in the foreground; with --once, work the queue until it is empty and exit.",
         discussion: """
-            The daemon fetches each feed when due, reloads config.json on SIGHUP, and on SIGTERM or SIGINT lets
-            running jobs finish (--grace), hands the rest back to the queue and exits 0. It speaks systemd's
+            The daemon fetches each feed when due, reloads config.json on SIGHUP, and on SIGTERM or SIGINT lets \
+            running jobs finish (--grace), hands the rest back to the queue and exits 0. It speaks systemd's \
             $NOTIFY_SOCKET protocol (Type=notify). With --once: exit 0 when every job ended done, 1 when any failed.
+
+            The daemon logs events from info up to stderr; $FEEDSPOOL_LOG_LEVEL (trace, debug, info, notice, \
+            warning, error, critical) sets another level.
             """)
 
     @OptionGroup var global: GlobalOptions
