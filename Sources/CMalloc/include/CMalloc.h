@@ -1,6 +1,8 @@
 #ifndef FEEDSPOOL_CMALLOC_H
 #define FEEDSPOOL_CMALLOC_H
 
+#include <stddef.h>
+
 /* glibc's malloc tunables and trim (malloc.h, which Swift's Glibc module leaves
    out). Elsewhere they do nothing and return 0 (-1 for a count). */
 
@@ -21,8 +23,6 @@ int fs_malloc_trim(void);
 /* Frees a large block from the calling thread's arena, which makes glibc trim
    that arena's top down to the trim threshold. */
 void fs_malloc_trim_thread_arena(void);
-
-#include <stddef.h>
 
 /* How many arenas malloc has (malloc_info's heaps), -1 when it cannot tell; and
    in *big_tops (when not NULL) how many of them have a free top of big_top
