@@ -351,7 +351,8 @@ extension DaemonTests {
     /// process's anonymous memory (its RSS also holds the binary's pages). Most of
     /// it sat at the tops of the arenas of the threads that parsed, which glibc's
     /// `malloc_trim` leaves: 38-53 MiB of 63-66 stayed when only that ran, 29-42
-    /// when the trimming thread's own arena was trimmed too; 5 stay now (measured).
+    /// when the trimming thread's own arena was trimmed too; 5 stay now (measured,
+    /// six runs).
     @Test(.timeLimit(.minutes(1)))
     func freedMemoryGoesBackOnceTheDaemonIsIdle() throws {
         let dir = try workspace(feedsConfig([0]))
