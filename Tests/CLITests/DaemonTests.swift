@@ -350,7 +350,7 @@ extension DaemonTests {
     /// nothing to do for 10 s (`Daemon.idleBeforeMemoryReturn`). Measured as the
     /// process's anonymous memory (its RSS also holds the binary's pages). Most of
     /// it sat at the tops of the arenas of the threads that parsed, which glibc's
-    /// `malloc_trim` leaves: 38-53 MiB of 63-66 stayed when only that ran, 29-42
+    /// `malloc_trim` leaves: 38-53 MiB of 63-67 stayed when only that ran, 29-42
     /// when the trimming thread's own arena was trimmed too; 5 stay now (measured,
     /// six runs).
     @Test(.timeLimit(.minutes(1)))
@@ -358,7 +358,7 @@ extension DaemonTests {
         let dir = try workspace(feedsConfig([0]))
         defer { try? FileManager.default.removeItem(at: dir) }
         // 300 stories of about 37 KB each: some 11 MB to fetch, parse and spool, which
-        // leave the daemon with 63-66 MiB of anonymous memory (measured).
+        // leave the daemon with 63-67 MiB of anonymous memory (measured).
         let paragraph = "<p>" + String(repeating: "Grain barges left the river port at night, said the director. ", count: 20) + "</p>"
         var xml = "<rss version=\"2.0\"><channel><title>Big</title>"
         for i in 0..<300 {
