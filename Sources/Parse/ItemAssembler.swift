@@ -72,6 +72,11 @@ enum ItemAssembler {
         switch content.mode {
         case .html, .xhtml:
             let markup = content.bytes(in: bytes)
+            // The renderer's output is well-formed UTF-8 when its input is (it copies
+            // characters whole and writes references as scalars), so the input is
+            // checked, once: checking both outputs read twice the bytes, and the
+            // decoded references (curly quotes) were where it stopped to look.
+            let wellFormed = UTF8String.isValid(markup)
             if PlainTextMarkup.hasMarkup(markup) {
                 HTMLRenderer.render(markup, baseURL: d.pointee.contentBase, sanitize: true, text: true, trimmingHTML: true, into: &buffers)
             } else {
@@ -80,8 +85,9 @@ enum ItemAssembler {
                 }
             }
             return buffers.withOutput { html, text in
-                guard UTF8String.isValid(html), UTF8String.isValid(text) else {
-                    // Input cut mid-character (a field past its size limit): Strings repair it.
+                guard wellFormed else {
+                    // Not expected (the parser makes its input well-formed on the way in);
+                    // should it happen, Strings repair what is invalid with U+FFFD.
                     var text = UTF8String.make(text)
                     let html = UTF8String.make(html)
                     return text.withUTF8 { assembled(html: html.isEmpty ? nil : .string(html), text: $0) }

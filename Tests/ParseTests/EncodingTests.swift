@@ -43,6 +43,37 @@ import Testing
         #expect(parsed.items.first?.title == "Grüße \u{FFFD}\u{FFFD} bad")
     }
 
+    /// The finisher checks a story's markup, not the renderer's two outputs, for
+    /// well-formed UTF-8: it relies on the parser making its input well-formed, and
+    /// on the renderer writing references as scalars. Invalid bytes and references
+    /// to surrogates, in a story in CDATA, escaped, and in an attribute, must come
+    /// out as U+FFFD in the item's stored bytes, in any chunking.
+    @Test func storiesWithInvalidBytesAreStoredAsWellFormedUTF8() throws {
+        func item(_ n: Int, _ content: [UInt8]) -> [UInt8] {
+            Array("<item><guid>g\(n)</guid><content:encoded>".utf8) + content + Array("</content:encoded></item>".utf8)
+        }
+        let bad: [UInt8] = [0xFF, 0xC3, 0x28, 0xE2, 0x82]
+        var bytes = Array(#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>"#.utf8)
+        bytes += item(1, Array("<![CDATA[<p>a “b” ".utf8) + bad + Array(" c &#xD800; d</p>]]>".utf8))
+        bytes += item(2, Array("&lt;p&gt;a “b” ".utf8) + bad + Array(" c &amp;#xDFFF; &#xD800; d&lt;/p&gt;".utf8))
+        bytes += item(3, Array("<![CDATA[<p><img alt=\"x ".utf8) + bad + Array(" &#xD800;\" src=\"https://e.example/i.png\">a</p>]]>".utf8))
+        bytes += Array("</channel></rss>".utf8)
+        let whole = try FeedParser.parse(bytes, options: ParseOptions(feedID: "test"))
+        #expect(whole.items.count == 3)
+        for it in whole.items {
+            for field in Item.TextField.allCases {
+                let ok = it.withUTF8(field) { String(validating: $0, as: UTF8.self) != nil }
+                #expect(ok != false, "\(it.key): \(field) is not well-formed UTF-8")
+            }
+        }
+        #expect(whole.items[0].contentText?.contains("\u{FFFD}") == true)
+        #expect(whole.items[1].contentText?.contains("\u{FFFD}") == true)
+        #expect(whole.items[2].contentHTML?.contains("\u{FFFD}") == true)
+        for size in [1, 2, 3, 5, 64] {
+            #expect(try parseInChunks(bytes, size: size).items == whole.items, "chunks of \(size)")
+        }
+    }
+
     @Test(arguments: [1, 7, 1000])
     func chunkedInputGivesTheSameResult(chunk: Int) throws {
         for file in ["enc-utf-16le-bom.xml", "enc-windows-1251.xml", "enc-shift_jis.xml", "enc-utf8-invalid-bytes.xml",

@@ -33,6 +33,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 /// code that makes them; reading every string also shows invalid memory in them.
 enum ItemCheck {
     static func problem(in item: Item) -> String? {
+        // As stored: item JSON is written from these bytes in place, and reading a field
+        // as a String would hide bytes that are not UTF-8 behind U+FFFD.
+        for field in Item.TextField.allCases {
+            if item.withUTF8(field, { String(validating: $0, as: UTF8.self) == nil }) == true { return "\(field) is not well-formed UTF-8" }
+        }
+        var badName = false
+        for list in [Item.TextList.authors, .categories] {
+            item.forEachUTF8(list) { if String(validating: $0, as: UTF8.self) == nil { badName = true } }
+        }
+        if badName { return "an author or category name is not well-formed UTF-8" }
         if let html = item.contentHTML, let p = SafeHTML.problem(in: html) { return "content_html: \(p)" }
         if let title = item.title, let p = oneLineProblem(title) { return "title: \(p)" }
         for (name, text) in [("summary", item.summary), ("content_text", item.contentText)] {
