@@ -96,6 +96,27 @@ int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n) {
     return 1;
 }
 
+int feedspool_is_plain_attribute_value(const uint8_t *p, size_t n) {
+    size_t j = 0;
+#if defined(__SSE2__)
+    const __m128i c1f = _mm_set1_epi8(0x1F);
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'), quote = _mm_set1_epi8('"');
+    while (j + 16 <= n) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        const __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f), _mm_cmpeq_epi8(v, amp)),  // <= 0x1F, '&'
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)), _mm_cmpeq_epi8(v, quote)));
+        if (_mm_movemask_epi8(bad) != 0) return 0;
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) {
+        const uint8_t c = p[j];
+        if (c < 0x20 || c == '&' || c == '<' || c == '>' || c == '"') return 0;
+    }
+    return 1;
+}
+
 /// The length (2-4) of the well-formed sequence at p[i], or 0. The second
 /// byte's range rules out overlong forms, surrogates and scalars past U+10FFFF.
 /// (The same rule as `UTF8String.sequenceLength` in Content, for the loops here.)

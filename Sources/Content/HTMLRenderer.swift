@@ -58,6 +58,10 @@ public enum HTMLRenderer {
     }
 }
 
+/// An attribute of the tag being read: its name's packed key and where its name
+/// and value are in the input.
+typealias TagAttribute = (key: UInt64, nameStart: Int, valueStart: Int, valueEnd: Int)
+
 /// Where `HTMLRenderer` writes a render's sanitized HTML and plain text, kept
 /// for the next render (a story's two outputs were two new buffers, then two
 /// Strings, then copies in its item).
@@ -68,7 +72,7 @@ public struct HTMLRenderBuffers: ~Copyable {
     /// The renderer's working state, kept for its room: allowed elements open, the
     /// attributes of a tag, an attribute value (each was an allocation per story).
     var open: [UInt64]
-    var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)]
+    var attrs: [TagAttribute]
     var scratch: ByteSink
 
     public init() {
@@ -80,7 +84,7 @@ public struct HTMLRenderBuffers: ~Copyable {
 
     init(
         html: consuming ByteSink, text: consuming ByteSink, open: [UInt64],
-        attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)], scratch: consuming ByteSink
+        attrs: [TagAttribute], scratch: consuming ByteSink
     ) {
         self.html = html
         self.text = text
@@ -160,7 +164,7 @@ private struct Renderer: ~Copyable {
     /// The attributes of the tag being read, reused from tag to tag.
     /// Its first `attrCount` entries; later ones are stale (emptying the array per
     /// tag went through Array's generic range replacement).
-    var attrs: [(key: UInt64, valueStart: Int, valueEnd: Int)] = []
+    var attrs: [TagAttribute] = []
     var attrCount = 0
     /// Inside a dropped element: its name and how deeply it nests.
     var dropKey: UInt64 = 0
@@ -280,7 +284,8 @@ private struct Renderer: ~Copyable {
                 }
             }
             if !isEnd && wantHTML && dropDepth == 0 {
-                if attrCount < attrs.count { attrs[attrCount] = (aKey, vStart, vEnd) } else { attrs.append((aKey, vStart, vEnd)) }
+                let a = TagAttribute(key: aKey, nameStart: aStart, valueStart: vStart, valueEnd: vEnd)
+                if attrCount < attrs.count { attrs[attrCount] = a } else { attrs.append(a) }
                 attrCount += 1
             }
         }
@@ -445,12 +450,40 @@ private struct Renderer: ~Copyable {
             let a = attrs[k]
             guard a.key != 0, let policy = HTMLTags.attributePolicy[a.key], policy.isAllowed(onElementBit: elementBit) else { continue }
             if k > 0 && (0..<k).contains(where: { attrs[$0].key == a.key }) { continue }  // first one wins
+            // The name as written, lowercased: a key that packs (as an allowed one does)
+            // is letters, digits and '-', one per six bits.
+            let nameEnd = a.nameStart + (64 - a.key.leadingZeroBitCount + 5) / 6
+            var start = a.valueStart, end = a.valueEnd
+            if Self.isPlainValue(input, start, end) {
+                // Nothing to decode or escape (most values): written from the input, as
+                // `decodeAttribute`, `checkURL` and `appendEscaped` would write it; a
+                // relative URL with a base to resolve it against goes their way.
+                var resolve = false
+                if policy.isURL {
+                    while start < end, input[start] == 0x20 { start += 1 }
+                    while end > start, input[end - 1] == 0x20 { end -= 1 }
+                    switch URLText.schemeKind(of: UnsafeBufferPointer(rebasing: input[start..<end])) {
+                    case .http: break
+                    case .relative: resolve = baseURL != nil
+                    case .linkOnly: if a.key != HTMLTags.href { continue }
+                    case .other: continue
+                    }
+                }
+                if !resolve {
+                    html.append(0x20)
+                    appendName(a.nameStart, nameEnd)
+                    html.append(literal: "=\"")
+                    html.append(contentsOf: UnsafeBufferPointer(rebasing: input[start..<end]))
+                    html.append(quote)
+                    continue
+                }
+            }
             Self.decodeAttribute(input, a.valueStart, a.valueEnd, into: &scratch)
             if policy.isURL {
                 guard Self.checkURL(&scratch, isLink: a.key == HTMLTags.href, baseURL: baseURL) else { continue }
             }
             html.append(0x20)
-            appendName(a.key)
+            appendName(a.nameStart, nameEnd)
             html.append(literal: "=\"")
             appendEscaped(scratch.bytes, to: &html)
             html.append(quote)
@@ -489,6 +522,13 @@ private struct Renderer: ~Copyable {
             k >>= 6
         }
         html.append(word: low, word: high, count: count)
+    }
+
+    /// Whether `input[start..<end]` holds no byte below 0x20 and no `&`, `<`, `>`
+    /// or `"`: an attribute value that decoding and escaping leave as it is.
+    @inline(__always) static func isPlainValue(_ input: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        guard end > start, let base = input.baseAddress else { return true }
+        return feedspool_is_plain_attribute_value(base + start, end - start) != 0
     }
 
     /// An attribute value with its character references decoded, into `out` (cleared first).

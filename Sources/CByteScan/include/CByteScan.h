@@ -20,6 +20,10 @@ int feedspool_is_collapsed_ascii(const uint8_t *p, size_t n);
 /// `<`: text that HTML rendering would leave as it is but for its spaces. Else 0.
 int feedspool_is_ascii_without_markup(const uint8_t *p, size_t n);
 
+/// 1 when none of the `n` bytes at `p` is below 0x20 or one of `&`, `<`, `>`
+/// and `"`: an attribute value the HTML renderer writes as it is. Else 0.
+int feedspool_is_plain_attribute_value(const uint8_t *p, size_t n);
+
 /// 1 when the `n` bytes at `p` are well-formed UTF-8: no overlong forms, no
 /// surrogates, nothing past U+10FFFF, every sequence complete. Else 0.
 /// ASCII is skipped sixteen bytes at a time.
