@@ -110,9 +110,12 @@ int feedspool_is_plain_attribute_value(const uint8_t *p, size_t n) {
         j += 16;
     }
 #endif
+    // Values are short (most end here): one table load a byte.
+    static const uint8_t not_plain[256] = {
+        [0 ... 0x1F] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1,
+    };
     for (; j < n; j++) {
-        const uint8_t c = p[j];
-        if (c < 0x20 || c == '&' || c == '<' || c == '>' || c == '"') return 0;
+        if (not_plain[p[j]]) return 0;
     }
     return 1;
 }
@@ -200,6 +203,23 @@ size_t feedspool_scalar_count(const uint8_t *p, size_t n) {
 #endif
     for (; j < n; j++) continuations += (p[j] & 0xC0) == 0x80;
     return n - continuations;
+}
+
+size_t feedspool_scalar_count_up_to(const uint8_t *p, size_t n, size_t limit) {
+    // Scalars in the first j bytes: j less the continuation bytes among them.
+    size_t continuations = 0, j = 0;
+#if defined(__SSE2__)
+    const __m128i below_c0 = _mm_set1_epi8((char)0xC0);
+    while (j + 16 <= n) {
+        if (j - continuations >= limit) return limit;
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
+        continuations += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, below_c0)));
+        j += 16;
+    }
+#endif
+    for (; j < n; j++) continuations += (p[j] & 0xC0) == 0x80;
+    const size_t count = n - continuations;
+    return count < limit ? count : limit;
 }
 
 size_t feedspool_brace_count(const uint8_t *p, size_t n, size_t limit) {

@@ -567,6 +567,47 @@ import Testing
         }
     }
 
+    @Test func scalarCountUpToAgreesWithTheRule() {
+        var rng = SystemRandomNumberGenerator()
+        var capped = 0
+        for _ in 0..<3000 {
+            let bytes = Self.randomBytes(&rng)
+            let count = bytes.filter { $0 & 0xC0 != 0x80 }.count
+            for limit in [0, 1, 17, 40, 100] {
+                let got = bytes.withUnsafeBufferPointer { feedspool_scalar_count_up_to($0.baseAddress, $0.count, limit) }
+                #expect(got == min(count, limit), "\(bytes) limit \(limit)")
+                if count > limit && limit > 16 { capped += 1 }
+                let r = 0..<bytes.count
+                let atLeast = bytes.withUnsafeBufferPointer { Paragraphs.hasAtLeast(limit, charactersIn: $0, r) }
+                #expect(atLeast == (count >= limit), "\(bytes) at least \(limit)")
+            }
+        }
+        #expect(capped > 500)
+    }
+
+    /// `feedspool_is_plain_attribute_value` (C: sixteen bytes a step, then a table)
+    /// against its rule, with one odd byte at every place of every length.
+    @Test func plainAttributeValueAgreesWithTheRule() {
+        func reference(_ b: [UInt8]) -> Bool { b.allSatisfy { $0 >= 0x20 && ![0x26, 0x3C, 0x3E, 0x22].contains($0) } }
+        let odd: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x20, 0x22, 0x26, 0x27, 0x3C, 0x3D, 0x3E, 0x7F, 0x80, 0xC3, 0xFF]
+        var yes = 0, no = 0
+        for length in 0...40 {
+            let plain = (0..<length).map { UInt8(0x61 + $0 % 26) }
+            #expect(plain.withUnsafeBufferPointer { feedspool_is_plain_attribute_value($0.baseAddress, $0.count) } == 1)
+            for place in 0..<length {
+                for o in odd {
+                    var b = plain
+                    b[place] = o
+                    let expected = reference(b)
+                    let got = b.withUnsafeBufferPointer { feedspool_is_plain_attribute_value($0.baseAddress, $0.count) } == 1
+                    #expect(got == expected, "\(o) at \(place) of \(length)")
+                    if expected { yes += 1 } else { no += 1 }
+                }
+            }
+        }
+        #expect(yes > 1000 && no > 1000)
+    }
+
     @Test func braceCountAgreesWithTheRule() {
         var rng = SystemRandomNumberGenerator()
         var withTwo = 0

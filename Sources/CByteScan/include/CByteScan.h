@@ -40,6 +40,10 @@ size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyt
 /// a continuation byte (10xxxxxx) starts one.
 size_t feedspool_scalar_count(const uint8_t *p, size_t n);
 
+/// `feedspool_scalar_count`, but at most `limit`: it stops counting once the
+/// bytes read hold that many.
+size_t feedspool_scalar_count_up_to(const uint8_t *p, size_t n, size_t limit);
+
 /// How many of the `n` bytes at `p` are `{` or `}`, but at most `limit` (it stops there).
 size_t feedspool_brace_count(const uint8_t *p, size_t n, size_t limit);
 
