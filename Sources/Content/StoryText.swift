@@ -37,8 +37,11 @@ public enum StoryText {
 
     public static func clean(utf8 b: UnsafeBufferPointer<UInt8>) -> CleanedUTF8 {
         var kept = Paragraphs.ranges(b)
+        // A paragraph of code has two braces or more, and most stories have none at
+        // all: counted once over the story, not paragraph by paragraph.
+        let braces = hasTwoBraces(b, 0..<b.count)
         // Most stories have no junk: looked for first, removed (in place) only when found.
-        if kept.contains(where: { isJunk(b, $0) }) { kept.removeAll { isJunk(b, $0) } }
+        if kept.contains(where: { isJunk(b, $0, mayBeCode: braces) }) { kept.removeAll { isJunk(b, $0, mayBeCode: braces) } }
         var source: String?
         // Attribution lines sit near the end (sometimes before a bio), rarely at the top.
         // The last one names the source; a reprint of a reprint carries the first
@@ -87,8 +90,9 @@ public enum StoryText {
         return p.withUTF8 { b in isJunk(b, Paragraphs.trimmed(b, 0..<b.count)) }
     }
 
-    static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
-        if hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
+    /// `mayBeCode`: false when the text the paragraph is in has fewer than two braces.
+    static func isJunk(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, mayBeCode: Bool = true) -> Bool {
+        if mayBeCode, hasTwoBraces(b, r), isCode(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)) { return true }
         // The first byte rules out most paragraphs before any comparing, and a prefix
         // that matches (rarely) before the length is counted.
         guard let candidates = junkPrefixesByFirstByte[firstByte(b, r)] else { return false }

@@ -333,6 +333,19 @@ import Testing
         #expect(Paragraphs.split("Ünïcödé — text") == ["Ünïcödé — text"])
     }
 
+    /// Random texts of words, spaces and line feeds (runs of them across the
+    /// sixteen- and thirty-two-byte steps of the line-feed search) against a plain
+    /// split on "\n\n" from the left, trimmed, empty ones dropped.
+    @Test func splitsAsAPlainSplitOnBlankLinesDoes() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["word", " ", "\n", "\n\n", "\n\n\n", "é", "\u{3000}", String(repeating: "x", count: 40)]
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...30, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let expected = text.components(separatedBy: "\n\n").map { Paragraphs.split($0).first ?? "" }.filter { !$0.isEmpty }
+            #expect(Paragraphs.split(text) == expected, "\(Array(text.utf8))")
+        }
+    }
+
     @Test func removingBoilerplateNeverEmptiesAStory() {
         let bio = "I am David Wyatt, a professional writer and journalist for Buna Times."
         let boilerplate = StoryText.RecurringParagraphs([bio])
