@@ -400,7 +400,12 @@ struct XMLRepair {
                 out.append(literal: "&lt;")
                 return 1
             }
-            if let k = open.lastIndex(of: UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd])) {
+            let name = UnsafeBufferPointer(rebasing: b[(i + 2)..<nameEnd])
+            if open.innermostIs(name) {
+                // The usual case: it closes the element opened last (whose name it is).
+                open.dropInnermost()
+                Self.writeEndTag(name, &out)
+            } else if let k = open.lastIndex(of: name) {
                 while open.count > k + 1 { open.popLast { Self.writeEndTag($0, &out) } }
                 open.popLast { Self.writeEndTag($0, &out) }
             }
@@ -455,9 +460,7 @@ struct XMLRepair {
                 let selfClosing = c == 0x2F
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<written]))
                 if selfClosing { out.append(literal: "/>") } else { out.append(0x3E) }
-                open.beginName()
-                open.extendName(UnsafeBufferPointer(rebasing: b[(i + 1)..<nameEnd]))
-                if !selfClosing { open.pushName() }
+                if !selfClosing { open.push(UnsafeBufferPointer(rebasing: b[(i + 1)..<nameEnd])) }
                 return (selfClosing ? j + 2 : j + 1) - i
             }
             // An attribute, `name="value"` with nothing between, after one space.
@@ -1096,6 +1099,36 @@ private struct OpenElements {
         if depth < starts.count { starts[depth] = top } else { starts.append(top) }
         depth += 1
         top = used
+    }
+
+    /// Opens an element named `name` (its first `maxName` bytes; not empty) at once:
+    /// `beginName`, `extendName` and `pushName` in one.
+    mutating func push(_ name: UnsafeBufferPointer<UInt8>) {
+        let take = min(name.count, Self.maxName)
+        guard take > 0, let source = name.baseAddress else { return }
+        let end = top + take
+        if bytes.count < end { bytes.append(contentsOf: repeatElement(0, count: end - bytes.count)) }
+        let at = top
+        bytes.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: at).update(from: source, count: take) }
+        if depth < starts.count { starts[depth] = top } else { starts.append(top) }
+        depth += 1
+        top = end
+        used = end
+    }
+
+    /// Whether the innermost open element has this name (as kept: its first `maxName` bytes).
+    func innermostIs(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard depth > 0, top - starts[depth - 1] == name.count, let n = name.baseAddress else { return false }
+        let start = starts[depth - 1]
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, n, name.count) == 0 }
+    }
+
+    /// Removes the innermost name.
+    mutating func dropInnermost() {
+        guard depth > 0 else { return }
+        depth -= 1
+        top = starts[depth]
+        used = top
     }
 
     /// Removes the innermost name, handing it to `body` first.
