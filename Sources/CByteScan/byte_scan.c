@@ -191,20 +191,6 @@ size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyt
     return n;
 }
 
-size_t feedspool_scalar_count(const uint8_t *p, size_t n) {
-    size_t continuations = 0, j = 0;
-#if defined(__SSE2__)
-    const __m128i below_c0 = _mm_set1_epi8((char)0xC0);  // as signed: -64; continuation bytes are -128..-65
-    while (j + 16 <= n) {
-        const __m128i v = _mm_loadu_si128((const __m128i *)(p + j));
-        continuations += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, below_c0)));
-        j += 16;
-    }
-#endif
-    for (; j < n; j++) continuations += (p[j] & 0xC0) == 0x80;
-    return n - continuations;
-}
-
 size_t feedspool_scalar_count_up_to(const uint8_t *p, size_t n, size_t limit) {
     // Scalars in the first j bytes: j less the continuation bytes among them.
     size_t continuations = 0, j = 0;

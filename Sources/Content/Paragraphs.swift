@@ -1,6 +1,8 @@
 import CByteScan
 #if canImport(Glibc)
-import Glibc
+import Glibc  // memchr
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The paragraphs of a text as the renderer writes it: separated by a blank
@@ -39,9 +41,9 @@ public enum Paragraphs {
 
     /// Number of Unicode scalars in the bytes (what "characters" means for the length rules).
     @inline(__always) public static func scalarCount(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int {
-        // Sixteen bytes a step in C (CByteScan): the paragraph tally counts most paragraphs.
+        // Sixteen bytes a step in C (CByteScan), with no limit.
         guard let base = b.baseAddress, !r.isEmpty else { return 0 }
-        return feedspool_scalar_count(base + r.lowerBound, r.count)
+        return feedspool_scalar_count_up_to(base + r.lowerBound, r.count, Int.max)
     }
 
     /// Whether the bytes in `r` hold at least `n` characters (Unicode scalars),

@@ -36,12 +36,9 @@ int feedspool_utf8_is_valid(const uint8_t *p, size_t n);
 /// when that stretch holds a multi-byte sequence (else left as it was).
 size_t feedspool_xml_clean_utf8_prefix(const uint8_t *p, size_t n, int *multibyte);
 
-/// How many Unicode scalars the `n` bytes of UTF-8 at `p` hold: every byte but
-/// a continuation byte (10xxxxxx) starts one.
-size_t feedspool_scalar_count(const uint8_t *p, size_t n);
-
-/// `feedspool_scalar_count`, but at most `limit`: it stops counting once the
-/// bytes read hold that many.
+/// How many Unicode scalars the `n` bytes of UTF-8 at `p` hold (every byte but a
+/// continuation byte, 10xxxxxx, starts one), but at most `limit`: it stops
+/// counting once the bytes read hold that many (SIZE_MAX: all of them).
 size_t feedspool_scalar_count_up_to(const uint8_t *p, size_t n, size_t limit);
 
 /// How many of the `n` bytes at `p` are `{` or `}`, but at most `limit` (it stops there).
