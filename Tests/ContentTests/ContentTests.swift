@@ -307,7 +307,7 @@ import Testing
 }
 
 @Suite struct ParagraphsTests {
-    /// Scalars counted eight bytes a step agree with Swift's count for every range
+    /// Scalars counted sixteen bytes a step (in C) agree with Swift's count for every range
     /// of a text of one- to four-byte characters, and the length rules follow them.
     @Test func scalarCountsMatchUnicodeScalarsOnEveryRange() {
         let text = "aé€😀 Grüße, мир! 漢字 \u{1F3F3}\u{FE0F}\u{200D}\u{1F308} end"
